@@ -1,0 +1,13 @@
+//! Kura's domain: tenants, users, nodes (files and folders), versions, names and
+//! paths, sizes, and the clock. No I/O lives here.
+
+pub mod clock;
+pub mod error;
+pub mod model;
+pub mod name;
+pub mod size;
+
+pub use clock::{Clock, SystemClock, Timestamp};
+pub use error::CoreError;
+pub use model::*;
+pub use name::{Name, NodePath, TenantCode};

@@ -1,0 +1,197 @@
+//! The records Kura keeps: tenants, users, nodes, versions, tokens, sessions.
+
+use crate::{CoreError, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// Database id of any record.
+pub type Id = i64;
+
+/// What a user may do within their tenant (or, for the operator, across tenants).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Runs the service: manages tenants, plans and quotas.
+    Operator,
+    /// Manages one tenant: users, policy, usage.
+    Admin,
+    /// A regular employee of the tenant.
+    Member,
+    /// A partner from another company with restricted access.
+    Guest,
+}
+
+impl Role {
+    /// The stored and displayed form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+            Role::Member => "member",
+            Role::Guest => "guest",
+        }
+    }
+
+    /// Parses the stored form; `tenant_admin` is accepted for `admin`.
+    pub fn parse(s: &str) -> Result<Self, CoreError> {
+        match s {
+            "operator" => Ok(Role::Operator),
+            "admin" | "tenant_admin" => Ok(Role::Admin),
+            "member" => Ok(Role::Member),
+            "guest" => Ok(Role::Guest),
+            _ => Err(CoreError::InvalidValue(format!(
+                "unknown role {s:?} (use admin, member or guest)"
+            ))),
+        }
+    }
+
+    /// True if this role administers its tenant.
+    pub fn is_admin(self) -> bool {
+        matches!(self, Role::Admin | Role::Operator)
+    }
+}
+
+/// Whether a tenant's contract is in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantStatus {
+    Active,
+    Suspended,
+}
+
+impl TenantStatus {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantStatus::Active => "active",
+            TenantStatus::Suspended => "suspended",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Result<Self, CoreError> {
+        match s {
+            "active" => Ok(Self::Active),
+            "suspended" => Ok(Self::Suspended),
+            _ => Err(CoreError::InvalidValue(format!("unknown tenant status {s:?}"))),
+        }
+    }
+}
+
+/// Whether a user may sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    Disabled,
+}
+
+impl UserStatus {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Disabled => "disabled",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Result<Self, CoreError> {
+        match s {
+            "active" => Ok(Self::Active),
+            "disabled" => Ok(Self::Disabled),
+            _ => Err(CoreError::InvalidValue(format!("unknown user status {s:?}"))),
+        }
+    }
+}
+
+/// A file or a folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    File,
+    Folder,
+}
+
+impl NodeKind {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::File => "file",
+            NodeKind::Folder => "folder",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Result<Self, CoreError> {
+        match s {
+            "file" => Ok(Self::File),
+            "folder" => Ok(Self::Folder),
+            _ => Err(CoreError::InvalidValue(format!("unknown node kind {s:?}"))),
+        }
+    }
+}
+
+/// One customer contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tenant {
+    pub id: Id,
+    pub code: String,
+    pub name: String,
+    pub capacity_bytes: i64,
+    pub used_bytes: i64,
+    pub status: TenantStatus,
+    /// How many versions of a file are kept (the current one included).
+    pub keep_versions: i64,
+    /// Days an item stays in the trash before it is purged automatically.
+    pub trash_days: i64,
+    pub root_id: Id,
+    pub created_at: Timestamp,
+}
+
+/// A person (or the operator) who can sign in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: Id,
+    pub tenant_id: Id,
+    pub login: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub role: Role,
+    pub status: UserStatus,
+    pub password_hash: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// A file or folder in a tenant's tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub id: Id,
+    pub tenant_id: Id,
+    /// `None` only for the tenant's root folder.
+    pub parent_id: Option<Id>,
+    pub kind: NodeKind,
+    pub name: String,
+    /// Size of the current version (files) or 0 (folders).
+    pub size: i64,
+    pub current_version_id: Option<Id>,
+    /// Opaque token that changes with every new content (files) or change (folders).
+    pub etag: String,
+    pub content_type: Option<String>,
+    pub created_at: Timestamp,
+    pub modified_at: Timestamp,
+    pub modified_by: Option<Id>,
+    pub trashed_at: Option<Timestamp>,
+}
+
+/// One stored content of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub id: Id,
+    pub tenant_id: Id,
+    pub node_id: Id,
+    pub blob_key: String,
+    pub size: i64,
+    pub etag: String,
+    pub created_at: Timestamp,
+    pub created_by: Option<Id>,
+}
