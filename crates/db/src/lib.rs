@@ -1,1 +1,25 @@
+//! Kura's metadata database: SQLite (embedded default) or PostgreSQL, chosen once
+//! from the URL. The SQL is written once in the dialect both accept (`$n`
+//! parameters, BIGINT millisecond timestamps, partial indexes, RETURNING,
+//! recursive CTEs) and runs through sqlx's `Any` driver; what differs per backend
+//! (migrations, pool set-up, how a write transaction begins) lives in `pool.rs`.
 
+mod audit;
+mod blobs;
+mod error;
+mod nodes;
+mod pool;
+mod rows;
+mod sessions;
+mod tenants;
+mod trash;
+mod users;
+mod versions;
+
+pub use error::DbError;
+pub use nodes::{ChildCursor, CommitFile, CommitOutcome, SortKey};
+pub use pool::{Backend, Db};
+pub use sessions::{SessionRecord, TokenInfo, TokenRecord};
+pub use tenants::Usage;
+pub use trash::Purged;
+pub use audit::AuditEvent;

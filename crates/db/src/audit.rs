@@ -1,0 +1,59 @@
+//! The audit log: who did what, when, from where.
+
+use crate::{Db, DbError};
+use kura_core::Timestamp;
+
+/// One audit event as listed.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub tenant_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub action: String,
+    pub target: Option<String>,
+    pub detail: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: i64,
+}
+
+impl Db {
+    /// Appends an event.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn audit(
+        &self,
+        tenant_id: Option<i64>,
+        user_id: Option<i64>,
+        action: &str,
+        target: Option<&str>,
+        detail: Option<&str>,
+        ip: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO audit_events (tenant_id, user_id, action, target, detail, ip, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(tenant_id)
+        .bind(user_id)
+        .bind(action)
+        .bind(target)
+        .bind(detail)
+        .bind(ip)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The latest events of a tenant, newest first.
+    pub async fn audit_events(&self, tenant_id: i64, limit: i64) -> Result<Vec<AuditEvent>, DbError> {
+        Ok(sqlx::query_as(
+            "SELECT id, tenant_id, user_id, action, target, detail, ip, created_at FROM audit_events
+             WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(tenant_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

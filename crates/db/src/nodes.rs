@@ -1,0 +1,414 @@
+//! The node tree: lookups, listings with keyset paging, folders, and the one
+//! transaction that makes an uploaded file visible.
+
+use crate::error::conflict_on_unique;
+use crate::rows::{NODE_COLS, NodeRow};
+use crate::{Db, DbError};
+use kura_core::name::name_key;
+use kura_core::{Node, NodeKind, Timestamp};
+use sqlx::{Any, AnyConnection, AssertSqlSafe, Transaction};
+
+/// Column a folder listing is sorted by (folders always come first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    Size,
+    Modified,
+}
+
+impl SortKey {
+    fn column(self) -> &'static str {
+        match self {
+            SortKey::Name => "name_key",
+            SortKey::Size => "size",
+            SortKey::Modified => "modified_at",
+        }
+    }
+}
+
+/// Where the previous page ended: the sort value and id of its last item.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ChildCursor {
+    /// 0 for folders, 1 for files.
+    pub kind_rank: i64,
+    /// Set when sorting by name.
+    pub text: Option<String>,
+    /// Set when sorting by size or modified time.
+    pub number: Option<i64>,
+    pub id: i64,
+}
+
+/// Everything the upload transaction needs.
+#[derive(Debug, Clone)]
+pub struct CommitFile<'a> {
+    pub tenant_id: i64,
+    pub parent_id: i64,
+    pub name: &'a str,
+    pub blob_key: &'a str,
+    pub size: i64,
+    pub etag: &'a str,
+    pub content_type: Option<&'a str>,
+    pub now: Timestamp,
+    pub user_id: Option<i64>,
+    /// Versions kept per file, the new one included.
+    pub keep_versions: i64,
+    /// `If-None-Match: *`: fail if the file exists.
+    pub if_none_match_any: bool,
+    /// `If-Match`: fail unless the current etag is this one.
+    pub if_match: Option<&'a str>,
+}
+
+/// What the upload transaction did.
+#[derive(Debug, Clone)]
+pub struct CommitOutcome {
+    pub node: Node,
+    /// True if the file did not exist before.
+    pub created: bool,
+    /// Blobs of versions dropped beyond the kept count; delete them, then
+    /// call [`Db::blob_deleted`].
+    pub pruned_blobs: Vec<String>,
+}
+
+pub(crate) fn node_sql(filter: &str) -> String {
+    format!("SELECT {NODE_COLS} FROM nodes WHERE {filter}")
+}
+
+pub(crate) async fn node_in(
+    conn: &mut AnyConnection,
+    tenant_id: i64,
+    id: i64,
+) -> Result<Node, DbError> {
+    let row: Option<NodeRow> = sqlx::query_as(AssertSqlSafe(node_sql("tenant_id = $1 AND id = $2")))
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.ok_or(DbError::NotFound)?.try_into()
+}
+
+async fn live_child_in(
+    conn: &mut AnyConnection,
+    tenant_id: i64,
+    parent_id: i64,
+    key: &str,
+) -> Result<Option<Node>, DbError> {
+    let row: Option<NodeRow> = sqlx::query_as(AssertSqlSafe(node_sql(
+        "tenant_id = $1 AND parent_id = $2 AND name_key = $3 AND trashed_at IS NULL",
+    )))
+    .bind(tenant_id)
+    .bind(parent_id)
+    .bind(key)
+    .fetch_optional(conn)
+    .await?;
+    row.map(Node::try_from).transpose()
+}
+
+/// Fails unless `id` is a folder of the tenant that is not in the trash.
+pub(crate) async fn require_live_folder(
+    conn: &mut AnyConnection,
+    tenant_id: i64,
+    id: i64,
+) -> Result<(), DbError> {
+    let n = node_in(conn, tenant_id, id).await?;
+    if n.kind != NodeKind::Folder || n.trashed_at.is_some() {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}
+
+impl Db {
+    /// A node of the tenant by id (trashed or not).
+    pub async fn node(&self, tenant_id: i64, id: i64) -> Result<Node, DbError> {
+        let mut conn = self.pool.acquire().await?;
+        node_in(&mut conn, tenant_id, id).await
+    }
+
+    /// The live (not trashed) child of a folder with this name, ignoring case.
+    pub async fn child(&self, tenant_id: i64, parent_id: i64, name: &str) -> Result<Option<Node>, DbError> {
+        let mut conn = self.pool.acquire().await?;
+        live_child_in(&mut conn, tenant_id, parent_id, &name_key(name)).await
+    }
+
+    /// Resolves a chain of names below `root_id`; `Ok(None)` if a step is missing.
+    pub async fn resolve(&self, tenant_id: i64, root_id: i64, names: &[&str]) -> Result<Option<Node>, DbError> {
+        let mut conn = self.pool.acquire().await?;
+        let mut cur = node_in(&mut conn, tenant_id, root_id).await?;
+        for n in names {
+            if cur.kind != NodeKind::Folder {
+                return Ok(None);
+            }
+            match live_child_in(&mut conn, tenant_id, cur.id, &name_key(n)).await? {
+                Some(next) => cur = next,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(cur))
+    }
+
+    /// One page of a folder's live children, folders first.
+    pub async fn list_children(
+        &self,
+        tenant_id: i64,
+        parent_id: i64,
+        sort: SortKey,
+        descending: bool,
+        after: Option<&ChildCursor>,
+        limit: i64,
+    ) -> Result<Vec<Node>, DbError> {
+        // Folders first in both directions: the rank is flipped for descending order.
+        let rank = if descending {
+            "CASE WHEN kind = 'folder' THEN 1 ELSE 0 END"
+        } else {
+            "CASE WHEN kind = 'folder' THEN 0 ELSE 1 END"
+        };
+        let col = sort.column();
+        let (dir, cmp) = if descending { ("DESC", "<") } else { ("ASC", ">") };
+        let seek = if after.is_some() {
+            format!("AND ({rank}, {col}, id) {cmp} ($3, $4, $5)")
+        } else {
+            String::new()
+        };
+        let sql = format!(
+            "SELECT {NODE_COLS} FROM nodes WHERE tenant_id = $1 AND parent_id = $2 AND trashed_at IS NULL {seek}
+             ORDER BY {rank} {dir}, {col} {dir}, id {dir} LIMIT {}",
+            limit.max(0)
+        );
+        let mut q = sqlx::query_as::<_, NodeRow>(AssertSqlSafe(sql))
+            .bind(tenant_id)
+            .bind(parent_id);
+        if let Some(c) = after {
+            let r = if descending { 1 - c.kind_rank } else { c.kind_rank };
+            q = q.bind(r);
+            q = match sort {
+                SortKey::Name => q.bind(c.text.clone().unwrap_or_default()),
+                _ => q.bind(c.number.unwrap_or_default()),
+            };
+            q = q.bind(c.id);
+        }
+        crate::rows::all(q.fetch_all(&self.pool).await?)
+    }
+
+    /// The cursor that continues after `node` in a listing sorted by `sort`.
+    pub fn cursor_after(node: &Node, sort: SortKey) -> ChildCursor {
+        let kind_rank = if node.kind == NodeKind::Folder { 0 } else { 1 };
+        let (text, number) = match sort {
+            SortKey::Name => (Some(name_key(&node.name)), None),
+            SortKey::Size => (None, Some(node.size)),
+            SortKey::Modified => (None, Some(node.modified_at)),
+        };
+        ChildCursor { kind_rank, text, number, id: node.id }
+    }
+
+    /// Creates a folder in a live parent folder.
+    pub async fn create_folder(
+        &self,
+        tenant_id: i64,
+        parent_id: i64,
+        name: &str,
+        etag: &str,
+        now: Timestamp,
+        user_id: Option<i64>,
+    ) -> Result<Node, DbError> {
+        let mut tx = self.begin_write().await?;
+        require_live_folder(&mut tx, tenant_id, parent_id).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO nodes (tenant_id, parent_id, kind, name, name_key, etag, created_at, modified_at, modified_by)
+             VALUES ($1, $2, 'folder', $3, $4, $5, $6, $6, $7) RETURNING id",
+        )
+        .bind(tenant_id)
+        .bind(parent_id)
+        .bind(name)
+        .bind(name_key(name))
+        .bind(etag)
+        .bind(now)
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| conflict_on_unique(e, "an item with this name already exists in the folder"))?;
+        let node = node_in(&mut tx, tenant_id, id).await?;
+        tx.commit().await?;
+        Ok(node)
+    }
+
+    /// Makes an uploaded blob the current version of a file, in one transaction:
+    /// reserves the bytes against the tenant's capacity, creates the file or
+    /// adds a version, and drops versions beyond the kept count.
+    pub async fn commit_file(&self, c: &CommitFile<'_>) -> Result<CommitOutcome, DbError> {
+        // Two uploads creating the same new name race on the unique index on
+        // PostgreSQL; the loser retries and becomes a new version instead.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let mut tx = self.begin_write().await?;
+            match commit_in(&mut tx, c).await {
+                Ok(out) => {
+                    tx.commit().await?;
+                    return Ok(out);
+                }
+                Err(DbError::Sqlx(e)) if attempts < 3 && DbError::is_unique_violation(&e) => {
+                    tx.rollback().await?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Moves and/or renames a node into a live folder of the same tenant.
+    pub async fn move_node(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        new_parent: i64,
+        new_name: &str,
+        etag: &str,
+        now: Timestamp,
+        user_id: Option<i64>,
+    ) -> Result<Node, DbError> {
+        let mut tx = self.begin_write().await?;
+        require_live_folder(&mut tx, tenant_id, new_parent).await?;
+        if is_ancestor_or_self(&mut tx, id, new_parent).await? {
+            return Err(DbError::Conflict("a folder cannot be moved into itself".into()));
+        }
+        let done = sqlx::query(
+            "UPDATE nodes SET parent_id = $3, name = $4, name_key = $5, etag = $6, modified_at = $7, modified_by = $8
+             WHERE tenant_id = $1 AND id = $2 AND parent_id IS NOT NULL AND trashed_at IS NULL",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .bind(new_parent)
+        .bind(new_name)
+        .bind(name_key(new_name))
+        .bind(etag)
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict_on_unique(e, "an item with this name already exists in the destination"))?;
+        if done.rows_affected() == 0 {
+            return Err(DbError::NotFound);
+        }
+        let n = node_in(&mut tx, tenant_id, id).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// All live descendants of a folder (not the folder itself), parents before children.
+    pub async fn subtree(&self, tenant_id: i64, id: i64) -> Result<Vec<Node>, DbError> {
+        let sql = format!(
+            "WITH RECURSIVE sub(id, depth) AS (
+                 SELECT id, 0 FROM nodes WHERE tenant_id = $1 AND id = $2
+                 UNION ALL
+                 SELECT n.id, sub.depth + 1 FROM nodes n JOIN sub ON n.parent_id = sub.id
+                 WHERE n.trashed_at IS NULL
+             )
+             SELECT {} FROM nodes n JOIN sub ON sub.id = n.id WHERE sub.depth > 0 ORDER BY sub.depth, n.id",
+            NODE_COLS.split(", ").map(|c| format!("n.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        let rows: Vec<NodeRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        crate::rows::all(rows)
+    }
+}
+
+/// True if `ancestor` is `node` or one of its ancestors.
+async fn is_ancestor_or_self(conn: &mut AnyConnection, ancestor: i64, node: i64) -> Result<bool, DbError> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "WITH RECURSIVE up(id, parent_id) AS (
+             SELECT id, parent_id FROM nodes WHERE id = $1
+             UNION ALL
+             SELECT n.id, n.parent_id FROM nodes n JOIN up ON n.id = up.parent_id
+         )
+         SELECT id FROM up WHERE id = $2",
+    )
+    .bind(node)
+    .bind(ancestor)
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.is_some())
+}
+
+async fn commit_in(tx: &mut Transaction<'static, Any>, c: &CommitFile<'_>) -> Result<CommitOutcome, DbError> {
+    let reserved = sqlx::query(
+        "UPDATE tenants SET used_bytes = used_bytes + $2
+         WHERE id = $1 AND used_bytes + $2 <= capacity_bytes AND status = 'active'",
+    )
+    .bind(c.tenant_id)
+    .bind(c.size)
+    .execute(&mut **tx)
+    .await?;
+    if reserved.rows_affected() == 0 {
+        return Err(DbError::QuotaExceeded);
+    }
+    require_live_folder(tx, c.tenant_id, c.parent_id).await?;
+    let key = name_key(c.name);
+    let existing = live_child_in(tx, c.tenant_id, c.parent_id, &key).await?;
+    if let Some(e) = &existing {
+        if e.kind == NodeKind::Folder {
+            return Err(DbError::Conflict("a folder with this name already exists".into()));
+        }
+        if c.if_none_match_any {
+            return Err(DbError::PreconditionFailed);
+        }
+    }
+    if let Some(want) = c.if_match {
+        match &existing {
+            Some(e) if want == "*" || e.etag == want => {}
+            _ => return Err(DbError::PreconditionFailed),
+        }
+    }
+    let (node_id, created) = match &existing {
+        Some(e) => (e.id, false),
+        None => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO nodes (tenant_id, parent_id, kind, name, name_key, etag, created_at, modified_at, modified_by)
+                 VALUES ($1, $2, 'file', $3, $4, $5, $6, $6, $7) RETURNING id",
+            )
+            .bind(c.tenant_id)
+            .bind(c.parent_id)
+            .bind(c.name)
+            .bind(&key)
+            .bind(c.etag)
+            .bind(c.now)
+            .bind(c.user_id)
+            .fetch_one(&mut **tx)
+            .await?;
+            (id, true)
+        }
+    };
+    let version_id: i64 = sqlx::query_scalar(
+        "INSERT INTO versions (tenant_id, node_id, blob_key, size, etag, created_at, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(c.tenant_id)
+    .bind(node_id)
+    .bind(c.blob_key)
+    .bind(c.size)
+    .bind(c.etag)
+    .bind(c.now)
+    .bind(c.user_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE nodes SET current_version_id = $2, size = $3, etag = $4, content_type = $5,
+         modified_at = $6, modified_by = $7 WHERE id = $1",
+    )
+    .bind(node_id)
+    .bind(version_id)
+    .bind(c.size)
+    .bind(c.etag)
+    .bind(c.content_type)
+    .bind(c.now)
+    .bind(c.user_id)
+    .execute(&mut **tx)
+    .await?;
+    let pruned_blobs = if created {
+        Vec::new()
+    } else {
+        crate::versions::prune_in(tx, c.tenant_id, node_id, c.keep_versions.max(1), c.now).await?
+    };
+    let node = node_in(tx, c.tenant_id, node_id).await?;
+    Ok(CommitOutcome { node, created, pruned_blobs })
+}

@@ -1,0 +1,169 @@
+//! Row shapes as stored, and their conversion into domain records.
+
+use crate::DbError;
+use kura_core::{Node, NodeKind, Role, Tenant, TenantStatus, User, UserStatus, Version};
+
+pub(crate) const TENANT_COLS: &str =
+    "id, code, name, capacity_bytes, used_bytes, status, keep_versions, trash_days, root_id, created_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TenantRow {
+    id: i64,
+    code: String,
+    name: String,
+    capacity_bytes: i64,
+    used_bytes: i64,
+    status: String,
+    keep_versions: i64,
+    trash_days: i64,
+    root_id: Option<i64>,
+    created_at: i64,
+}
+
+impl TryFrom<TenantRow> for Tenant {
+    type Error = DbError;
+    fn try_from(r: TenantRow) -> Result<Self, DbError> {
+        Ok(Tenant {
+            id: r.id,
+            code: r.code,
+            name: r.name,
+            capacity_bytes: r.capacity_bytes,
+            used_bytes: r.used_bytes,
+            status: TenantStatus::parse(&r.status)?,
+            keep_versions: r.keep_versions,
+            trash_days: r.trash_days,
+            root_id: r.root_id.ok_or_else(|| DbError::Corrupt("tenant without root".into()))?,
+            created_at: r.created_at,
+        })
+    }
+}
+
+pub(crate) const USER_COLS: &str =
+    "id, tenant_id, login, display_name, email, role, status, password_hash, created_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: i64,
+    tenant_id: i64,
+    login: String,
+    display_name: String,
+    email: Option<String>,
+    role: String,
+    status: String,
+    password_hash: Option<String>,
+    created_at: i64,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = DbError;
+    fn try_from(r: UserRow) -> Result<Self, DbError> {
+        Ok(User {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            login: r.login,
+            display_name: r.display_name,
+            email: r.email,
+            role: Role::parse(&r.role)?,
+            status: UserStatus::parse(&r.status)?,
+            password_hash: r.password_hash,
+            created_at: r.created_at,
+        })
+    }
+}
+
+pub(crate) const NODE_COLS: &str = "id, tenant_id, parent_id, kind, name, size, current_version_id, etag, content_type, created_at, modified_at, modified_by, trashed_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct NodeRow {
+    id: i64,
+    tenant_id: i64,
+    parent_id: Option<i64>,
+    kind: String,
+    name: String,
+    size: i64,
+    current_version_id: Option<i64>,
+    etag: String,
+    content_type: Option<String>,
+    created_at: i64,
+    modified_at: i64,
+    modified_by: Option<i64>,
+    trashed_at: Option<i64>,
+}
+
+impl TryFrom<NodeRow> for Node {
+    type Error = DbError;
+    fn try_from(r: NodeRow) -> Result<Self, DbError> {
+        Ok(Node {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            parent_id: r.parent_id,
+            kind: NodeKind::parse(&r.kind)?,
+            name: r.name,
+            size: r.size,
+            current_version_id: r.current_version_id,
+            etag: r.etag,
+            content_type: r.content_type,
+            created_at: r.created_at,
+            modified_at: r.modified_at,
+            modified_by: r.modified_by,
+            trashed_at: r.trashed_at,
+        })
+    }
+}
+
+pub(crate) const VERSION_COLS: &str =
+    "id, tenant_id, node_id, blob_key, size, etag, created_at, created_by";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct VersionRow {
+    id: i64,
+    tenant_id: i64,
+    node_id: i64,
+    blob_key: String,
+    size: i64,
+    etag: String,
+    created_at: i64,
+    created_by: Option<i64>,
+}
+
+impl From<VersionRow> for Version {
+    fn from(r: VersionRow) -> Self {
+        Version {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            node_id: r.node_id,
+            blob_key: r.blob_key,
+            size: r.size,
+            etag: r.etag,
+            created_at: r.created_at,
+            created_by: r.created_by,
+        }
+    }
+}
+
+/// Converts a list of rows.
+pub(crate) fn all<R, T>(rows: Vec<R>) -> Result<Vec<T>, DbError>
+where
+    T: TryFrom<R, Error = DbError>,
+{
+    rows.into_iter().map(T::try_from).collect()
+}
+
+impl TenantRow {
+    /// Reads a tenant whose columns were selected as `t_<column>` in a join.
+    pub(crate) fn from_prefixed(row: &sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        Ok(TenantRow {
+            id: row.try_get("t_id")?,
+            code: row.try_get("t_code")?,
+            name: row.try_get("t_name")?,
+            capacity_bytes: row.try_get("t_capacity_bytes")?,
+            used_bytes: row.try_get("t_used_bytes")?,
+            status: row.try_get("t_status")?,
+            keep_versions: row.try_get("t_keep_versions")?,
+            trash_days: row.try_get("t_trash_days")?,
+            root_id: row.try_get("t_root_id")?,
+            created_at: row.try_get("t_created_at")?,
+        })
+    }
+}

@@ -1,0 +1,106 @@
+//! Users of a tenant.
+
+use crate::error::conflict_on_unique;
+use crate::rows::{USER_COLS, UserRow};
+use crate::{Db, DbError};
+use kura_core::name::name_key;
+use kura_core::{Role, Timestamp, User, UserStatus};
+use sqlx::AssertSqlSafe;
+
+impl Db {
+    /// Creates a user; the login must be unique in the tenant (ignoring case).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_user(
+        &self,
+        tenant_id: i64,
+        login: &str,
+        display_name: &str,
+        email: Option<&str>,
+        role: Role,
+        password_hash: Option<&str>,
+        now: Timestamp,
+    ) -> Result<User, DbError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (tenant_id, login, login_key, display_name, email, role, password_hash, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(tenant_id)
+        .bind(login)
+        .bind(name_key(login))
+        .bind(display_name)
+        .bind(email)
+        .bind(role.as_str())
+        .bind(password_hash)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| conflict_on_unique(e, "a user with this login already exists in the tenant"))?;
+        self.user_by_id(tenant_id, id).await
+    }
+
+    /// A user of a tenant by id.
+    pub async fn user_by_id(&self, tenant_id: i64, id: i64) -> Result<User, DbError> {
+        let sql = format!("SELECT {USER_COLS} FROM users WHERE tenant_id = $1 AND id = $2");
+        let row: Option<UserRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.ok_or(DbError::NotFound)?.try_into()
+    }
+
+    /// A user of a tenant by login (case-insensitive).
+    pub async fn user_by_login(&self, tenant_id: i64, login: &str) -> Result<User, DbError> {
+        let sql = format!("SELECT {USER_COLS} FROM users WHERE tenant_id = $1 AND login_key = $2");
+        let row: Option<UserRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(tenant_id)
+            .bind(name_key(login))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.ok_or(DbError::NotFound)?.try_into()
+    }
+
+    /// Every user of a tenant, by login.
+    pub async fn list_users(&self, tenant_id: i64) -> Result<Vec<User>, DbError> {
+        let sql = format!("SELECT {USER_COLS} FROM users WHERE tenant_id = $1 ORDER BY login_key");
+        let rows: Vec<UserRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(tenant_id)
+            .fetch_all(&self.pool)
+            .await?;
+        crate::rows::all(rows)
+    }
+
+    /// How many users have a role (any tenant).
+    pub async fn count_role(&self, role: Role) -> Result<i64, DbError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
+            .bind(role.as_str())
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Changes a user's role, status or password hash; `None` leaves it.
+    pub async fn update_user(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        role: Option<Role>,
+        status: Option<UserStatus>,
+        password_hash: Option<&str>,
+    ) -> Result<User, DbError> {
+        let done = sqlx::query(
+            "UPDATE users SET role = COALESCE($3, role), status = COALESCE($4, status),
+             password_hash = COALESCE($5, password_hash) WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .bind(role.map(|r| r.as_str()))
+        .bind(status.map(|s| s.as_str()))
+        .bind(password_hash)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(DbError::NotFound);
+        }
+        self.user_by_id(tenant_id, id).await
+    }
+}
