@@ -391,6 +391,9 @@ def main():
             if "nginx" in SERVERS else "-"
         log(f"bench: servers={','.join(SERVERS)} rounds={ROUNDS} wrk={DURATION}s big={BIG_MB}MiB "
             f"cpus={os.cpu_count()} work={work} nginx={nver} kura={KURA_BIN or '-'}")
+        load = os.getloadavg()[0]
+        if load > 0.5 * os.cpu_count():
+            log(f"bench: note: machine is busy (load {load:.1f} on {os.cpu_count()} CPUs); figures will be noisy")
         others = [p for p in Path(base).glob("kura-bench-*") if p != work]
         if others:
             log(f"bench: note: {len(others)} old kura-bench-* folder(s) in {base} (maybe still being "

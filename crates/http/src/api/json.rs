@@ -1,0 +1,68 @@
+//! JSON shapes of API responses.
+
+use kura_core::clock::rfc3339;
+use kura_core::{Node, NodeKind, Tenant, User, Version};
+use serde_json::{Value, json};
+
+/// A file or folder; `path` is its full path in the tenant.
+pub fn node(n: &Node, path: &str) -> Value {
+    json!({
+        "id": n.id,
+        "name": n.name,
+        "path": path,
+        "kind": n.kind,
+        "size": if n.kind == NodeKind::File { n.size } else { 0 },
+        "etag": n.etag,
+        "content_type": n.content_type,
+        "version_id": n.current_version_id,
+        "created": rfc3339(n.created_at),
+        "modified": rfc3339(n.modified_at),
+        "modified_by": n.modified_by,
+        "trashed": n.trashed_at.map(rfc3339),
+    })
+}
+
+/// `parent` joined with `name` as a display path.
+pub fn join(parent: &str, name: &str) -> String {
+    if parent == "/" { format!("/{name}") } else { format!("{parent}/{name}") }
+}
+
+/// A version of a file.
+pub fn version(v: &Version, current: Option<i64>) -> Value {
+    json!({
+        "id": v.id,
+        "size": v.size,
+        "etag": v.etag,
+        "created": rfc3339(v.created_at),
+        "created_by": v.created_by,
+        "current": current == Some(v.id),
+    })
+}
+
+/// A user (never the password hash).
+pub fn user(u: &User) -> Value {
+    json!({
+        "id": u.id,
+        "login": u.login,
+        "display_name": u.display_name,
+        "email": u.email,
+        "role": u.role,
+        "status": u.status,
+        "created": rfc3339(u.created_at),
+    })
+}
+
+/// A tenant.
+pub fn tenant(t: &Tenant) -> Value {
+    json!({
+        "id": t.id,
+        "code": t.code,
+        "name": t.name,
+        "capacity_bytes": t.capacity_bytes,
+        "used_bytes": t.used_bytes,
+        "status": t.status,
+        "keep_versions": t.keep_versions,
+        "trash_days": t.trash_days,
+        "created": rfc3339(t.created_at),
+    })
+}

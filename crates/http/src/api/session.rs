@@ -1,0 +1,93 @@
+//! Login, logout and "who am I".
+
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Caller, ClientIp, SESSION_COOKIE, is_https};
+use crate::state::AppState;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use kura_core::clock::rfc3339;
+use kura_service::AuthMethod;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Deserialize)]
+pub struct LoginBody {
+    tenant: String,
+    login: String,
+    password: String,
+}
+
+fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> Option<HeaderValue> {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}"
+    ))
+    .ok()
+}
+
+/// `POST /api/v1/session`
+pub async fn login(State(st): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let (mut parts, body) = req.into_parts();
+    let ip = ClientIp::from_request_parts(&mut parts, &st).await?;
+    let secure = is_https(&parts, &st);
+    let ua = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect::<String>());
+    let ApiJson(b): ApiJson<LoginBody> =
+        <ApiJson<LoginBody> as axum::extract::FromRequest<AppState>>::from_request(Request::from_parts(parts, body), &st).await?;
+    let s = st
+        .svc
+        .login(&b.tenant, &b.login, &b.password, ip.as_string().as_deref(), ua.as_deref())
+        .await?;
+    let max_age = ((s.expires_at - st.svc.now_ms()) / 1000).max(1);
+    let mut res = Json(json!({
+        "csrf_token": s.csrf_token,
+        "expires": rfc3339(s.expires_at),
+        "user": super::json::user(&s.identity.user),
+        "tenant": { "code": s.identity.tenant.code, "name": s.identity.tenant.name },
+    }))
+    .into_response();
+    if let Some(c) = session_cookie(&s.secret, max_age, secure) {
+        res.headers_mut().insert(header::SET_COOKIE, c);
+    }
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// `DELETE /api/v1/session`
+pub async fn logout(State(st): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let (mut parts, _) = req.into_parts();
+    let secure = is_https(&parts, &st);
+    let Caller(who) = Caller::from_request_parts(&mut parts, &st).await?;
+    if let AuthMethod::Session { .. } = who.method {
+        if let Some(secret) = crate::extract::cookie(&parts, SESSION_COOKIE) {
+            st.svc.logout(secret).await?;
+        }
+    }
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    if let Some(c) = session_cookie("", 0, secure) {
+        res.headers_mut().insert(header::SET_COOKIE, c);
+    }
+    Ok(res)
+}
+
+/// `GET /api/v1/me`
+pub async fn me(Caller(who): Caller) -> Result<Response, ApiError> {
+    let csrf = match &who.method {
+        AuthMethod::Session { csrf_token } => Some(csrf_token.clone()),
+        _ => None,
+    };
+    let mut res = Json(json!({
+        "user": super::json::user(&who.user),
+        "tenant": { "code": who.tenant.code, "name": who.tenant.name, "status": who.tenant.status },
+        "auth": match who.method { AuthMethod::Session { .. } => "session", AuthMethod::Token { .. } => "token", AuthMethod::Cli => "cli" },
+        "csrf_token": csrf,
+    }))
+    .into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}

@@ -1,0 +1,82 @@
+//! The one mapping from service errors to RFC 9457 problem+json responses.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kura_service::ServiceError;
+
+/// An error answered as `application/problem+json` with a stable `code`.
+#[derive(Debug)]
+pub struct ApiError(pub ServiceError);
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        Self(e)
+    }
+}
+
+impl From<kura_core::CoreError> for ApiError {
+    fn from(e: kura_core::CoreError) -> Self {
+        Self(e.into())
+    }
+}
+
+/// The HTTP status of each service error.
+pub fn status_of(e: &ServiceError) -> StatusCode {
+    use ServiceError as E;
+    match e {
+        E::InvalidName(_) | E::InvalidPath(_) | E::InvalidInput(_) | E::LengthMismatch { .. } | E::UploadAborted(_) => {
+            StatusCode::BAD_REQUEST
+        }
+        E::Unauthenticated | E::InvalidCredentials | E::Expired => StatusCode::UNAUTHORIZED,
+        E::CsrfFailed | E::Forbidden(_) | E::TenantSuspended => StatusCode::FORBIDDEN,
+        E::NotFound(_) => StatusCode::NOT_FOUND,
+        E::ParentNotFound(_) | E::NameConflict(_) | E::NotAFile(_) | E::NotAFolder(_) => StatusCode::CONFLICT,
+        E::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+        E::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
+        E::QuotaExceeded { .. } => StatusCode::INSUFFICIENT_STORAGE,
+        E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Builds a problem response.
+pub fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
+    let body = serde_json::json!({
+        "type": format!("https://kura.example/problems/{code}"),
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "code": code,
+        "detail": detail,
+    });
+    let mut res = (status, body.to_string()).into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    res
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = status_of(&self.0);
+        let detail = match &self.0 {
+            // Never leak internals; the log has them.
+            ServiceError::Internal(msg) => {
+                tracing::error!(error = %msg, "internal error");
+                "something went wrong on the server; it has been logged".to_string()
+            }
+            e => e.to_string(),
+        };
+        let mut res = problem(status, self.0.code(), &detail);
+        match &self.0 {
+            ServiceError::Unauthenticated | ServiceError::Expired | ServiceError::InvalidCredentials => {
+                res.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"kura\""));
+            }
+            ServiceError::RangeNotSatisfiable(size) => {
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                    res.headers_mut().insert(header::CONTENT_RANGE, v);
+                }
+            }
+            _ => {}
+        }
+        res
+    }
+}

@@ -1,0 +1,159 @@
+//! Extractors: the authenticated caller, the client address, JSON and query
+//! bodies whose rejections become problem+json, and tenant paths.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{Method, Uri, header};
+use kura_core::NodePath;
+use kura_service::{Identity, ServiceError};
+use serde::de::DeserializeOwned;
+use std::net::{IpAddr, SocketAddr};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "kura_session";
+
+/// The client's address: the socket peer, or what a trusted proxy reports.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl ClientIp {
+    pub fn from_parts(parts: &Parts, state: &AppState) -> Self {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let Some(peer) = peer else { return Self(None) };
+        if !state.cfg.is_trusted_proxy(peer) {
+            return Self(Some(peer));
+        }
+        // Walk X-Forwarded-For from the right, skipping our own proxies.
+        let mut hops: Vec<IpAddr> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse().ok())
+            .collect();
+        while let Some(ip) = hops.pop() {
+            if !state.cfg.is_trusted_proxy(ip) {
+                return Self(Some(ip));
+            }
+        }
+        Self(Some(peer))
+    }
+
+    pub fn as_string(&self) -> Option<String> {
+        self.0.map(|i| i.to_string())
+    }
+}
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Self::from_parts(parts, state))
+    }
+}
+
+/// True if the client reached us over HTTPS (directly or via a trusted proxy).
+pub fn is_https(parts: &Parts, state: &AppState) -> bool {
+    if state.cfg.force_secure_cookies || parts.uri.scheme_str() == Some("https") {
+        return true;
+    }
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    if !peer.is_some_and(|p| state.cfg.is_trusted_proxy(p)) {
+        return false;
+    }
+    let xfp = parts
+        .headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+    let fwd = parts
+        .headers
+        .get(header::FORWARDED)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("proto=https"));
+    xfp || fwd
+}
+
+/// Value of a cookie in the request.
+pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The authenticated caller. Bearer tokens win over cookies; a cookie-based
+/// caller must send the CSRF token on every state-changing request.
+pub struct Caller(pub Identity);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let ip = ClientIp::from_parts(parts, state).as_string();
+        if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
+            let auth = auth.to_str().map_err(|_| ServiceError::Unauthenticated)?;
+            let token = auth
+                .strip_prefix("Bearer ")
+                .or_else(|| auth.strip_prefix("bearer "))
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .ok_or(ServiceError::Unauthenticated)?;
+            let who = state.svc.authenticate_token(token, ip.as_deref()).await?;
+            return Ok(Self(who));
+        }
+        let Some(secret) = cookie(parts, SESSION_COOKIE) else {
+            return Err(ServiceError::Unauthenticated.into());
+        };
+        let who = state.svc.authenticate_session(secret, ip.as_deref()).await?;
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !safe {
+            let presented = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+            who.check_csrf(presented)?;
+        }
+        Ok(Self(who))
+    }
+}
+
+/// JSON body whose rejections are problem+json.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(e) => Err(ServiceError::InvalidInput(format!("the JSON body is not valid: {}", e.body_text())).into()),
+        }
+    }
+}
+
+/// Query string whose rejections are problem+json.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Self(v)),
+            Err(e) => Err(ServiceError::InvalidInput(format!("the query string is not valid: {}", e.body_text())).into()),
+        }
+    }
+}
+
+/// The tenant path after `prefix` in the raw (still percent-encoded) URL path,
+/// so that an encoded slash can never act as a separator.
+pub fn tree_path(uri: &Uri, prefix: &str) -> Result<NodePath, ApiError> {
+    let raw = uri.path();
+    let rest = raw.strip_prefix(prefix).unwrap_or("");
+    Ok(NodePath::parse_url_encoded(rest)?)
+}

@@ -1,0 +1,183 @@
+//! Sign-in, sessions and personal access tokens.
+
+use crate::identity::{AuthMethod, Identity};
+use crate::{Result, Service, ServiceError};
+use kura_auth::{dummy_hash, new_token, random_secret, secret_hash, verify_password};
+use kura_core::name::validate_login;
+use kura_core::{TenantCode, TenantStatus, UserStatus};
+use kura_db::{DbError, TokenInfo};
+
+/// Activity is written back at most this often per session or token, so reads
+/// do not turn into writes.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// A new session: the secret for the cookie and the CSRF token.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub secret: String,
+    pub csrf_token: String,
+    pub identity: Identity,
+    pub expires_at: i64,
+}
+
+impl Service {
+    /// Checks credentials and opens a session. Every failure (unknown tenant,
+    /// unknown login, wrong password, disabled user) gives the same error after
+    /// the same work, so nothing can be learnt about which accounts exist.
+    pub async fn login(
+        &self,
+        tenant: &str,
+        login: &str,
+        password: &str,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Result<NewSession> {
+        let found = match (TenantCode::parse(tenant), validate_login(login)) {
+            (Ok(code), Ok(login)) => match self.db.tenant_by_code(code.as_str()).await {
+                Ok(t) => match self.db.user_by_login(t.id, &login).await {
+                    Ok(u) => Some((t, u)),
+                    Err(DbError::NotFound) => None,
+                    Err(e) => return Err(e.into()),
+                },
+                Err(DbError::NotFound) => None,
+                Err(e) => return Err(e.into()),
+            },
+            _ => None,
+        };
+        let hash = found
+            .as_ref()
+            .and_then(|(_, u)| u.password_hash.clone())
+            .unwrap_or_else(|| dummy_hash().to_string());
+        let pw = password.to_string();
+        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
+            .await
+            .unwrap_or(false);
+        let now = self.now();
+        let Some((tenant, user)) = found.filter(|(_, u)| ok && u.status == UserStatus::Active) else {
+            self.db
+                .audit(None, None, "login.failure", Some(&format!("{tenant}/{login}")), None, ip, now)
+                .await?;
+            return Err(ServiceError::InvalidCredentials);
+        };
+        if tenant.status != TenantStatus::Active && user.role != kura_core::Role::Operator {
+            return Err(ServiceError::TenantSuspended);
+        }
+        let secret = random_secret(32);
+        let csrf_token = random_secret(24);
+        let expires_at = now + self.cfg.session_idle_ms.min(self.cfg.session_max_ms);
+        self.db
+            .create_session(&secret_hash(&secret), tenant.id, user.id, &csrf_token, now, expires_at, ip, user_agent)
+            .await?;
+        self.db
+            .audit(Some(tenant.id), Some(user.id), "login.success", Some(&user.login), None, ip, now)
+            .await?;
+        let identity = Identity {
+            user,
+            tenant,
+            method: AuthMethod::Session { csrf_token: csrf_token.clone() },
+            ip: ip.map(str::to_string),
+        };
+        Ok(NewSession { secret, csrf_token, identity, expires_at })
+    }
+
+    /// Ends a session.
+    pub async fn logout(&self, secret: &str) -> Result<()> {
+        self.db.delete_session(&secret_hash(secret)).await?;
+        Ok(())
+    }
+
+    /// The identity behind a session cookie.
+    pub async fn authenticate_session(&self, secret: &str, ip: Option<&str>) -> Result<Identity> {
+        let id_hash = secret_hash(secret);
+        let s = match self.db.session(&id_hash).await {
+            Ok(s) => s,
+            Err(DbError::NotFound) => return Err(ServiceError::Unauthenticated),
+            Err(e) => return Err(e.into()),
+        };
+        let now = self.now();
+        if now >= s.expires_at || now >= s.created_at + self.cfg.session_max_ms {
+            self.db.delete_session(&id_hash).await?;
+            return Err(ServiceError::Expired);
+        }
+        if s.user.status != UserStatus::Active {
+            return Err(ServiceError::Unauthenticated);
+        }
+        if now - s.last_seen_at > TOUCH_EVERY_MS {
+            let expires = (now + self.cfg.session_idle_ms).min(s.created_at + self.cfg.session_max_ms);
+            self.db.touch_session(&id_hash, now, expires).await?;
+        }
+        Ok(Identity {
+            user: s.user,
+            tenant: s.tenant,
+            method: AuthMethod::Session { csrf_token: s.csrf_token },
+            ip: ip.map(str::to_string),
+        })
+    }
+
+    /// The identity behind a bearer token.
+    pub async fn authenticate_token(&self, token: &str, ip: Option<&str>) -> Result<Identity> {
+        let t = match self.db.token(&secret_hash(token)).await {
+            Ok(t) => t,
+            Err(DbError::NotFound) => return Err(ServiceError::Unauthenticated),
+            Err(e) => return Err(e.into()),
+        };
+        let now = self.now();
+        if t.revoked_at.is_some() || t.user.status != UserStatus::Active {
+            return Err(ServiceError::Unauthenticated);
+        }
+        if t.expires_at.is_some_and(|e| now >= e) {
+            return Err(ServiceError::Expired);
+        }
+        if t.last_used_at.is_none_or(|l| now - l > TOUCH_EVERY_MS) {
+            self.db.touch_token(t.id, now).await?;
+        }
+        Ok(Identity {
+            user: t.user,
+            tenant: t.tenant,
+            method: AuthMethod::Token { id: t.id },
+            ip: ip.map(str::to_string),
+        })
+    }
+
+    /// Creates a personal access token for the caller; the secret is returned once.
+    pub async fn create_token(&self, who: &Identity, name: &str, expires_in_days: Option<i64>) -> Result<(i64, String)> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(ServiceError::InvalidInput("a token name has 1-100 characters".into()));
+        }
+        if let Some(d) = expires_in_days {
+            if !(1..=3650).contains(&d) {
+                return Err(ServiceError::InvalidInput("expires_in_days must be between 1 and 3650".into()));
+            }
+        }
+        let now = self.now();
+        let token = new_token();
+        let expires = expires_in_days.map(|d| now + d * 86_400_000);
+        let id = self
+            .db
+            .create_token(who.tenant_id(), who.user.id, name, &secret_hash(&token), now, expires)
+            .await?;
+        self.db
+            .audit(Some(who.tenant_id()), Some(who.user.id), "token.create", Some(name), None, who.ip.as_deref(), now)
+            .await?;
+        Ok((id, token))
+    }
+
+    /// The caller's tokens (never their secrets).
+    pub async fn list_tokens(&self, who: &Identity) -> Result<Vec<TokenInfo>> {
+        Ok(self.db.list_tokens(who.user.id).await?)
+    }
+
+    /// Revokes one of the caller's tokens.
+    pub async fn revoke_token(&self, who: &Identity, id: i64) -> Result<()> {
+        let now = self.now();
+        self.db.revoke_token(who.user.id, id, now).await.map_err(|e| match e {
+            DbError::NotFound => ServiceError::NotFound("the token".into()),
+            e => e.into(),
+        })?;
+        self.db
+            .audit(Some(who.tenant_id()), Some(who.user.id), "token.revoke", Some(&id.to_string()), None, who.ip.as_deref(), now)
+            .await?;
+        Ok(())
+    }
+}

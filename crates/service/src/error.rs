@@ -1,0 +1,115 @@
+//! The service's errors, each with a stable code that clients can rely on.
+
+use kura_core::CoreError;
+use kura_db::DbError;
+use kura_storage::StorageError;
+
+/// Why a use case refused or failed. `code()` is part of the public API.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    InvalidName(String),
+    #[error("{0}")]
+    InvalidPath(String),
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("sign-in required")]
+    Unauthenticated,
+    #[error("the tenant, login or password is wrong")]
+    InvalidCredentials,
+    #[error("the session or token has expired")]
+    Expired,
+    #[error("the CSRF token is missing or wrong; send the csrf_token from the login response in the X-CSRF-Token header")]
+    CsrfFailed,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("this tenant is suspended; contact your administrator")]
+    TenantSuspended,
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("the parent folder {0} does not exist (use ?parents=true to create it)")]
+    ParentNotFound(String),
+    #[error("{0}")]
+    NameConflict(String),
+    #[error("{0} is a folder, not a file")]
+    NotAFile(String),
+    #[error("{0} is a file, not a folder")]
+    NotAFolder(String),
+    #[error("the precondition (If-Match / If-None-Match) does not hold for {0}")]
+    PreconditionFailed(String),
+    #[error("the requested range is not within the file (size {0} bytes)")]
+    RangeNotSatisfiable(u64),
+    #[error("the body had {got} bytes but Content-Length said {declared}")]
+    LengthMismatch { declared: u64, got: u64 },
+    #[error("the upload was interrupted: {0}")]
+    UploadAborted(String),
+    #[error("the tenant's capacity ({capacity} bytes) would be exceeded; {available} bytes are free")]
+    QuotaExceeded { capacity: i64, available: i64 },
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ServiceError {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidName(_) => "invalid_name",
+            Self::InvalidPath(_) => "invalid_path",
+            Self::InvalidInput(_) => "invalid_input",
+            Self::Unauthenticated => "unauthenticated",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Expired => "expired",
+            Self::CsrfFailed => "csrf_failed",
+            Self::Forbidden(_) => "forbidden",
+            Self::TenantSuspended => "tenant_suspended",
+            Self::NotFound(_) => "not_found",
+            Self::ParentNotFound(_) => "parent_not_found",
+            Self::NameConflict(_) => "name_conflict",
+            Self::NotAFile(_) => "not_a_file",
+            Self::NotAFolder(_) => "not_a_folder",
+            Self::PreconditionFailed(_) => "precondition_failed",
+            Self::RangeNotSatisfiable(_) => "range_not_satisfiable",
+            Self::LengthMismatch { .. } => "length_mismatch",
+            Self::UploadAborted(_) => "upload_aborted",
+            Self::QuotaExceeded { .. } => "quota_exceeded",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<CoreError> for ServiceError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::InvalidName(m) => Self::InvalidName(m),
+            CoreError::InvalidPath(m) => Self::InvalidPath(m),
+            CoreError::InvalidSize(m) | CoreError::InvalidTenantCode(m) | CoreError::InvalidValue(m) => {
+                Self::InvalidInput(m)
+            }
+        }
+    }
+}
+
+impl From<DbError> for ServiceError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound => Self::NotFound("the item".into()),
+            DbError::Conflict(m) => Self::NameConflict(m),
+            DbError::PreconditionFailed => Self::PreconditionFailed("the item".into()),
+            DbError::QuotaExceeded => Self::QuotaExceeded { capacity: 0, available: 0 },
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<StorageError> for ServiceError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound => Self::Internal("blob missing from the store".into()),
+            StorageError::Aborted(m) => Self::UploadAborted(m),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Result of a use case.
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;

@@ -1,0 +1,215 @@
+//! Uploading and downloading files. The upload path is the one every protocol
+//! uses: permission, quota, (scan, later), store, commit, audit, in that order.
+
+use crate::identity::Identity;
+use crate::{Result, Service, ServiceError};
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use kura_core::{Node, NodeKind, NodePath, Version};
+use kura_db::{CommitFile, DbError};
+use kura_storage::{BlobReader, BlobStore};
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
+
+/// Options of an upload.
+#[derive(Debug, Clone, Default)]
+pub struct PutOptions {
+    /// Create missing parent folders.
+    pub parents: bool,
+    /// Refuse if the file exists (`If-None-Match: *`).
+    pub if_none_match_any: bool,
+    /// Replace only if the current etag is this (`If-Match`).
+    pub if_match: Option<String>,
+    /// The declared body length, if any.
+    pub content_length: Option<u64>,
+}
+
+/// The committed file.
+#[derive(Debug, Clone)]
+pub struct PutResult {
+    pub node: Node,
+    pub created: bool,
+}
+
+/// A file opened for download.
+pub struct Download {
+    pub node: Node,
+    pub version: Version,
+    /// The byte range served (`None` = whole file).
+    pub range: Option<Range<u64>>,
+    pub body: BlobReader,
+}
+
+/// Why the body stream was cut short by us (rather than by the client).
+#[derive(Debug, Clone)]
+enum Cut {
+    Quota,
+    TooLong,
+}
+
+impl Service {
+    /// Stores `body` as the file at `path`: a new file, or a new version of it.
+    pub async fn put_file<S, E>(&self, who: &Identity, path: &NodePath, body: S, opts: PutOptions) -> Result<PutResult>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Send,
+        E: std::fmt::Display,
+    {
+        who.require_write()?;
+        let (parent_path, name) = path
+            .split_last()
+            .ok_or_else(|| ServiceError::NotAFile("/".into()))?;
+        let parent = self.folder_at(who, &parent_path, opts.parents).await?;
+        // Refuse early what the commit would refuse, before any byte is read.
+        let existing = self.db.child(who.tenant_id(), parent.id, name.as_str()).await?;
+        match &existing {
+            Some(n) if n.kind == NodeKind::Folder => {
+                return Err(ServiceError::NameConflict(format!("{path} is a folder")));
+            }
+            Some(_) if opts.if_none_match_any => return Err(ServiceError::PreconditionFailed(path.to_string())),
+            None if opts.if_match.is_some() => return Err(ServiceError::PreconditionFailed(path.to_string())),
+            Some(n) if opts.if_match.as_deref().is_some_and(|m| m != "*" && m != n.etag) => {
+                return Err(ServiceError::PreconditionFailed(path.to_string()));
+            }
+            _ => {}
+        }
+        let tenant = self.db.tenant_by_id(who.tenant_id()).await?;
+        let available = (tenant.capacity_bytes - tenant.used_bytes).max(0);
+        let quota_err = || ServiceError::QuotaExceeded { capacity: tenant.capacity_bytes, available };
+        if let Some(len) = opts.content_length {
+            if len > available as u64 {
+                return Err(quota_err());
+            }
+        }
+        // Count bytes as they pass and stop at the quota or the declared length.
+        let limit = opts.content_length.unwrap_or(available as u64).min(available as u64);
+        let cut: Arc<Mutex<Option<Cut>>> = Arc::default();
+        let mut seen = 0u64;
+        let cut_w = cut.clone();
+        let declared = opts.content_length;
+        let counted = body.map(move |chunk| {
+            let chunk = chunk.map_err(|e| e.to_string())?;
+            seen += chunk.len() as u64;
+            if seen > limit {
+                let why = if declared.is_some_and(|d| seen > d) { Cut::TooLong } else { Cut::Quota };
+                if let Ok(mut c) = cut_w.lock() {
+                    *c = Some(why);
+                }
+                return Err("limit reached".to_string());
+            }
+            Ok(chunk)
+        });
+        let key = BlobStore::new_key(who.tenant_id());
+        let stored = match self.blobs.put_stream(&key, counted).await {
+            Ok(n) => n,
+            Err(e) => {
+                let why = cut.lock().ok().and_then(|c| c.clone());
+                return Err(match why {
+                    Some(Cut::Quota) => quota_err(),
+                    Some(Cut::TooLong) => ServiceError::LengthMismatch {
+                        declared: declared.unwrap_or_default(),
+                        got: limit + 1,
+                    },
+                    None => e.into(),
+                });
+            }
+        };
+        if let Some(d) = declared {
+            if stored != d {
+                self.blobs.delete(&key).await.ok();
+                return Err(ServiceError::LengthMismatch { declared: d, got: stored });
+            }
+        }
+        let size = i64::try_from(stored).map_err(|_| quota_err())?;
+        let etag = Self::new_etag();
+        let content_type = mime_guess::from_path(name.as_str()).first_raw();
+        let commit = CommitFile {
+            tenant_id: who.tenant_id(),
+            parent_id: parent.id,
+            name: name.as_str(),
+            blob_key: &key,
+            size,
+            etag: &etag,
+            content_type,
+            now: self.now(),
+            user_id: Some(who.user.id),
+            keep_versions: tenant.keep_versions,
+            if_none_match_any: opts.if_none_match_any,
+            if_match: opts.if_match.as_deref(),
+        };
+        let outcome = match self.db.commit_file(&commit).await {
+            Ok(o) => o,
+            Err(e) => {
+                // Nothing was committed: the bytes must not stay behind.
+                self.blobs.delete(&key).await.ok();
+                return Err(match e {
+                    DbError::QuotaExceeded => {
+                        let t = self.db.tenant_by_id(who.tenant_id()).await?;
+                        ServiceError::QuotaExceeded {
+                            capacity: t.capacity_bytes,
+                            available: (t.capacity_bytes - t.used_bytes).max(0),
+                        }
+                    }
+                    DbError::PreconditionFailed => ServiceError::PreconditionFailed(path.to_string()),
+                    DbError::NotFound => ServiceError::ParentNotFound(parent_path.to_string()),
+                    e => e.into(),
+                });
+            }
+        };
+        self.delete_blobs(&outcome.pruned_blobs).await;
+        let action = if outcome.created { "file.create" } else { "file.version" };
+        self.audit(who, action, &path.to_string(), Some(&size.to_string())).await?;
+        Ok(PutResult { node: outcome.node, created: outcome.created })
+    }
+
+    /// The file at `path` with its current (or given) version, without reading bytes.
+    pub async fn file_at(&self, who: &Identity, path: &NodePath, version: Option<i64>) -> Result<(Node, Version)> {
+        who.require_read()?;
+        let node = self.node_at(who, path).await?;
+        if node.kind != NodeKind::File {
+            return Err(ServiceError::NotAFile(path.to_string()));
+        }
+        let vid = match version {
+            Some(v) => v,
+            None => node.current_version_id.ok_or_else(|| ServiceError::NotFound(path.to_string()))?,
+        };
+        let v = self.db.version(who.tenant_id(), vid).await.map_err(|e| match e {
+            DbError::NotFound => ServiceError::NotFound(format!("version {vid} of {path}")),
+            e => e.into(),
+        })?;
+        if v.node_id != node.id {
+            return Err(ServiceError::NotFound(format!("version {vid} of {path}")));
+        }
+        Ok((node, v))
+    }
+
+    /// Opens a file's bytes, whole or a range already checked against its size.
+    pub async fn open_version(&self, node: Node, version: Version, range: Option<Range<u64>>) -> Result<Download> {
+        let size = u64::try_from(version.size).unwrap_or_default();
+        if let Some(r) = &range {
+            if r.start >= size || r.end > size || r.start >= r.end {
+                return Err(ServiceError::RangeNotSatisfiable(size));
+            }
+        }
+        let body = self.blobs.get(&version.blob_key, range.clone()).await?;
+        Ok(Download { node, version, range, body })
+    }
+
+    /// Records a download in the audit log.
+    pub async fn audit_download(&self, who: &Identity, path: &NodePath) -> Result<()> {
+        self.audit(who, "file.download", &path.to_string(), None).await
+    }
+
+    /// Deletes blobs whose metadata is already gone; failures stay queued for the janitor.
+    pub(crate) async fn delete_blobs(&self, keys: &[String]) {
+        for k in keys {
+            match self.blobs.delete(k).await {
+                Ok(()) => {
+                    if let Err(e) = self.db.blob_deleted(k).await {
+                        tracing::warn!(error = %e, "could not confirm a blob deletion; the janitor will retry");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not delete a blob; the janitor will retry"),
+            }
+        }
+    }
+}

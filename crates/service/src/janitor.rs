@@ -1,0 +1,85 @@
+//! Cleanup that runs at start-up and periodically on every node: leftovers of
+//! killed uploads, blobs whose metadata is gone, expired trash and sessions.
+
+use crate::{Result, Service};
+use std::collections::HashSet;
+
+/// Keys checked against the database per query.
+const BATCH: usize = 500;
+
+/// What one janitor pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JanitorReport {
+    pub staging_removed: usize,
+    pub queued_blobs_deleted: usize,
+    pub orphan_blobs_deleted: usize,
+    pub trash_items_purged: usize,
+    pub sessions_expired: u64,
+}
+
+impl Service {
+    /// One pass. `startup` also removes local staging files (no upload of this
+    /// node can be in flight before it serves).
+    pub async fn janitor_pass(&self, startup: bool) -> Result<JanitorReport> {
+        let mut r = JanitorReport::default();
+        if startup {
+            r.staging_removed = self.blobs.remove_local_staging()?;
+        }
+        let now = self.now();
+        r.sessions_expired = self.db.delete_expired_sessions(now).await?;
+        // Trash past its tenant's retention.
+        loop {
+            let expired = self.db.expired_trash(now, 200).await?;
+            if expired.is_empty() {
+                break;
+            }
+            for (tenant_id, node_id) in expired {
+                let purged = self.db.purge_node(tenant_id, node_id, now).await?;
+                self.delete_blobs(&purged.blobs).await;
+                self.db
+                    .audit(Some(tenant_id), None, "trash.expire", Some(&node_id.to_string()), Some(&purged.bytes.to_string()), None, now)
+                    .await?;
+                r.trash_items_purged += 1;
+            }
+        }
+        // Blobs queued by committed deletions whose removal did not finish.
+        loop {
+            let queued = self.db.pending_blob_deletions(BATCH as i64).await?;
+            if queued.is_empty() {
+                break;
+            }
+            let n = queued.len();
+            for (key, _) in &queued {
+                self.blobs.delete(key).await?;
+                self.db.blob_deleted(key).await?;
+            }
+            r.queued_blobs_deleted += n;
+            if n < BATCH {
+                break;
+            }
+        }
+        r.orphan_blobs_deleted = self.sweep_orphans(now).await?;
+        Ok(r)
+    }
+
+    /// Deletes blobs no version references, older than the grace period (a
+    /// younger one may be an upload about to commit on some node).
+    async fn sweep_orphans(&self, now: i64) -> Result<usize> {
+        let listed = self.blobs.list("t").await?;
+        let old: Vec<String> = listed
+            .into_iter()
+            .filter(|(k, modified)| k.contains("/b/") && now - modified >= self.cfg.orphan_grace_ms)
+            .map(|(k, _)| k)
+            .collect();
+        let mut removed = 0;
+        for chunk in old.chunks(BATCH) {
+            let referenced: HashSet<String> = self.db.referenced_blobs(chunk).await?.into_iter().collect();
+            for k in chunk.iter().filter(|k| !referenced.contains(*k)) {
+                tracing::info!(key = %k, "removing an orphaned blob");
+                self.blobs.delete(k).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}

@@ -1,0 +1,67 @@
+//! Turning paths into nodes inside the caller's tenant.
+
+use crate::identity::Identity;
+use crate::{Result, Service, ServiceError};
+use kura_core::{Name, Node, NodeKind, NodePath};
+use kura_db::DbError;
+
+impl Service {
+    /// The live node at `path`, or `NotFound`.
+    pub async fn node_at(&self, who: &Identity, path: &NodePath) -> Result<Node> {
+        let names: Vec<&str> = path.names().iter().map(Name::as_str).collect();
+        self.db
+            .resolve(who.tenant_id(), who.tenant.root_id, &names)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(path.to_string()))
+    }
+
+    /// The live folder at `path`; with `create`, missing folders are made (`mkdir -p`).
+    pub(crate) async fn folder_at(&self, who: &Identity, path: &NodePath, create: bool) -> Result<Node> {
+        let mut cur = self.db.node(who.tenant_id(), who.tenant.root_id).await?;
+        let mut walked = NodePath::root();
+        for name in path.names() {
+            walked = walked.join(name);
+            let next = match self.db.child(who.tenant_id(), cur.id, name.as_str()).await? {
+                Some(n) => n,
+                None if create => match self
+                    .db
+                    .create_folder(who.tenant_id(), cur.id, name.as_str(), &Self::new_etag(), self.now(), Some(who.user.id))
+                    .await
+                {
+                    Ok(n) => n,
+                    // Created concurrently by someone else: use theirs.
+                    Err(DbError::Conflict(_)) => self
+                        .db
+                        .child(who.tenant_id(), cur.id, name.as_str())
+                        .await?
+                        .ok_or_else(|| ServiceError::NotFound(walked.to_string()))?,
+                    Err(e) => return Err(e.into()),
+                },
+                None => return Err(ServiceError::ParentNotFound(walked.to_string())),
+            };
+            if next.kind != NodeKind::Folder {
+                return Err(ServiceError::NotAFolder(walked.to_string()));
+            }
+            cur = next;
+        }
+        Ok(cur)
+    }
+
+    /// Names from the root down to a node (for trash listings and audit).
+    pub async fn path_of(&self, tenant_id: i64, node: &Node) -> Result<String> {
+        let mut names = vec![node.name.clone()];
+        let mut parent = node.parent_id;
+        // Depth is bounded by the path length limit; guard anyway against cycles.
+        for _ in 0..2048 {
+            let Some(pid) = parent else { break };
+            let p = self.db.node(tenant_id, pid).await?;
+            if p.parent_id.is_none() {
+                break;
+            }
+            names.push(p.name.clone());
+            parent = p.parent_id;
+        }
+        names.reverse();
+        Ok(format!("/{}", names.join("/")))
+    }
+}
