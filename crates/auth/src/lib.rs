@@ -26,7 +26,9 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
     let Ok(parsed) = argon2::password_hash::phc::PasswordHash::new(phc) else {
         return false;
     };
-    Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
+    Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok()
 }
 
 /// A hash to verify against when the user does not exist, so that a wrong login

@@ -72,7 +72,9 @@ impl TenantStatus {
         match s {
             "active" => Ok(Self::Active),
             "suspended" => Ok(Self::Suspended),
-            _ => Err(CoreError::InvalidValue(format!("unknown tenant status {s:?}"))),
+            _ => Err(CoreError::InvalidValue(format!(
+                "unknown tenant status {s:?}"
+            ))),
         }
     }
 }
@@ -99,7 +101,9 @@ impl UserStatus {
         match s {
             "active" => Ok(Self::Active),
             "disabled" => Ok(Self::Disabled),
-            _ => Err(CoreError::InvalidValue(format!("unknown user status {s:?}"))),
+            _ => Err(CoreError::InvalidValue(format!(
+                "unknown user status {s:?}"
+            ))),
         }
     }
 }

@@ -24,7 +24,9 @@ impl Name {
             return Err(CoreError::InvalidName("a name cannot be empty".into()));
         }
         if n == "." || n == ".." {
-            return Err(CoreError::InvalidName(format!("{n:?} is not allowed as a name")));
+            return Err(CoreError::InvalidName(format!(
+                "{n:?} is not allowed as a name"
+            )));
         }
         if n.len() > MAX_NAME_BYTES {
             return Err(CoreError::InvalidName(format!(
@@ -32,13 +34,18 @@ impl Name {
                 n.len()
             )));
         }
-        if let Some(c) = n.chars().find(|c| *c == '/' || *c == '\\' || c.is_control()) {
+        if let Some(c) = n
+            .chars()
+            .find(|c| *c == '/' || *c == '\\' || c.is_control())
+        {
             let what = match c {
                 '/' => "a slash (/)".to_string(),
                 '\\' => "a backslash (\\)".to_string(),
                 c => format!("the control character U+{:04X}", u32::from(c)),
             };
-            return Err(CoreError::InvalidName(format!("a name cannot contain {what}")));
+            return Err(CoreError::InvalidName(format!(
+                "a name cannot contain {what}"
+            )));
         }
         Ok(Self(n))
     }
@@ -62,7 +69,11 @@ impl std::fmt::Display for Name {
 
 /// Case-insensitive comparison key of a name (lower-cased, NFC).
 pub fn name_key(name: &str) -> String {
-    name.nfc().collect::<String>().to_lowercase().nfc().collect()
+    name.nfc()
+        .collect::<String>()
+        .to_lowercase()
+        .nfc()
+        .collect()
 }
 
 /// A path inside a tenant's tree: zero names is the root folder.
@@ -140,7 +151,11 @@ impl NodePath {
     /// True if `other` is this path or lies below it (compared case-insensitively).
     pub fn contains(&self, other: &NodePath) -> bool {
         other.0.len() >= self.0.len()
-            && self.0.iter().zip(other.0.iter()).all(|(a, b)| a.key() == b.key())
+            && self
+                .0
+                .iter()
+                .zip(other.0.iter())
+                .all(|(a, b)| a.key() == b.key())
     }
 }
 
@@ -186,7 +201,9 @@ fn percent_decode(seg: &str) -> Result<String, CoreError> {
                 .get(i + 1..i + 3)
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| CoreError::InvalidPath(format!("bad percent-encoding in {seg:?}")))?;
+                .ok_or_else(|| {
+                    CoreError::InvalidPath(format!("bad percent-encoding in {seg:?}"))
+                })?;
             out.push(hex);
             i += 3;
         } else {
@@ -208,7 +225,9 @@ impl TenantCode {
         let c = raw.trim().to_ascii_lowercase();
         let ok_len = (2..=32).contains(&c.len());
         let ok_first = c.chars().next().is_some_and(|f| f.is_ascii_lowercase());
-        let ok_chars = c.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+        let ok_chars = c
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
         if !(ok_len && ok_first && ok_chars) {
             return Err(CoreError::InvalidTenantCode(format!(
                 "{raw:?}: use 2-32 characters a-z, 0-9 and -, starting with a letter"
@@ -259,8 +278,14 @@ mod tests {
 
     #[test]
     fn keys_ignore_case() {
-        assert_eq!(Name::parse("Report.PDF").unwrap().key(), Name::parse("report.pdf").unwrap().key());
-        assert_ne!(Name::parse("a").unwrap().key(), Name::parse("b").unwrap().key());
+        assert_eq!(
+            Name::parse("Report.PDF").unwrap().key(),
+            Name::parse("report.pdf").unwrap().key()
+        );
+        assert_ne!(
+            Name::parse("a").unwrap().key(),
+            Name::parse("b").unwrap().key()
+        );
     }
 
     #[test]

@@ -31,13 +31,22 @@ pub fn parse_size(input: &str) -> Result<u64, CoreError> {
     }
     let bad = || CoreError::InvalidSize(format!("{input:?} is not a valid size"));
     let bytes = if let Some((whole, frac)) = num.split_once('.') {
-        let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+        let whole: u64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| bad())?
+        };
         let digits = u32::try_from(frac.len()).map_err(|_| bad())?;
-        let frac_v: u64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad())? };
+        let frac_v: u64 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse().map_err(|_| bad())?
+        };
         let scale = 10u64.checked_pow(digits).ok_or_else(bad)?;
         let w = whole.checked_mul(mult).ok_or_else(bad)?;
         let f = u128::from(frac_v) * u128::from(mult) / u128::from(scale);
-        w.checked_add(u64::try_from(f).map_err(|_| bad())?).ok_or_else(bad)?
+        w.checked_add(u64::try_from(f).map_err(|_| bad())?)
+            .ok_or_else(bad)?
     } else {
         num.parse::<u64>()
             .map_err(|_| bad())?
@@ -62,7 +71,11 @@ pub fn format_size(bytes: u64) -> String {
         }
         v /= 1024.0;
     }
-    if unit == "B" { format!("{bytes} B") } else { format!("{v:.1} {unit}") }
+    if unit == "B" {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {unit}")
+    }
 }
 
 #[cfg(test)]

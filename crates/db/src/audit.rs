@@ -46,7 +46,11 @@ impl Db {
     }
 
     /// The latest events of a tenant, newest first.
-    pub async fn audit_events(&self, tenant_id: i64, limit: i64) -> Result<Vec<AuditEvent>, DbError> {
+    pub async fn audit_events(
+        &self,
+        tenant_id: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditEvent>, DbError> {
         Ok(sqlx::query_as(
             "SELECT id, tenant_id, user_id, action, target, detail, ip, created_at FROM audit_events
              WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2",

@@ -16,10 +16,10 @@ mod trash;
 mod users;
 mod versions;
 
+pub use audit::AuditEvent;
 pub use error::DbError;
 pub use nodes::{ChildCursor, CommitFile, CommitOutcome, SortKey};
 pub use pool::{Backend, Db};
 pub use sessions::{SessionRecord, TokenInfo, TokenRecord};
 pub use tenants::Usage;
 pub use trash::Purged;
-pub use audit::AuditEvent;

@@ -78,11 +78,12 @@ pub(crate) async fn node_in(
     tenant_id: i64,
     id: i64,
 ) -> Result<Node, DbError> {
-    let row: Option<NodeRow> = sqlx::query_as(AssertSqlSafe(node_sql("tenant_id = $1 AND id = $2")))
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
+    let row: Option<NodeRow> =
+        sqlx::query_as(AssertSqlSafe(node_sql("tenant_id = $1 AND id = $2")))
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
     row.ok_or(DbError::NotFound)?.try_into()
 }
 
@@ -124,13 +125,23 @@ impl Db {
     }
 
     /// The live (not trashed) child of a folder with this name, ignoring case.
-    pub async fn child(&self, tenant_id: i64, parent_id: i64, name: &str) -> Result<Option<Node>, DbError> {
+    pub async fn child(
+        &self,
+        tenant_id: i64,
+        parent_id: i64,
+        name: &str,
+    ) -> Result<Option<Node>, DbError> {
         let mut conn = self.pool.acquire().await?;
         live_child_in(&mut conn, tenant_id, parent_id, &name_key(name)).await
     }
 
     /// Resolves a chain of names below `root_id`; `Ok(None)` if a step is missing.
-    pub async fn resolve(&self, tenant_id: i64, root_id: i64, names: &[&str]) -> Result<Option<Node>, DbError> {
+    pub async fn resolve(
+        &self,
+        tenant_id: i64,
+        root_id: i64,
+        names: &[&str],
+    ) -> Result<Option<Node>, DbError> {
         let mut conn = self.pool.acquire().await?;
         let mut cur = node_in(&mut conn, tenant_id, root_id).await?;
         for n in names {
@@ -162,7 +173,11 @@ impl Db {
             "CASE WHEN kind = 'folder' THEN 0 ELSE 1 END"
         };
         let col = sort.column();
-        let (dir, cmp) = if descending { ("DESC", "<") } else { ("ASC", ">") };
+        let (dir, cmp) = if descending {
+            ("DESC", "<")
+        } else {
+            ("ASC", ">")
+        };
         let seek = if after.is_some() {
             format!("AND ({rank}, {col}, id) {cmp} ($3, $4, $5)")
         } else {
@@ -177,7 +192,11 @@ impl Db {
             .bind(tenant_id)
             .bind(parent_id);
         if let Some(c) = after {
-            let r = if descending { 1 - c.kind_rank } else { c.kind_rank };
+            let r = if descending {
+                1 - c.kind_rank
+            } else {
+                c.kind_rank
+            };
             q = q.bind(r);
             q = match sort {
                 SortKey::Name => q.bind(c.text.clone().unwrap_or_default()),
@@ -196,7 +215,12 @@ impl Db {
             SortKey::Size => (None, Some(node.size)),
             SortKey::Modified => (None, Some(node.modified_at)),
         };
-        ChildCursor { kind_rank, text, number, id: node.id }
+        ChildCursor {
+            kind_rank,
+            text,
+            number,
+            id: node.id,
+        }
     }
 
     /// Creates a folder in a live parent folder.
@@ -267,7 +291,9 @@ impl Db {
         let mut tx = self.begin_write().await?;
         require_live_folder(&mut tx, tenant_id, new_parent).await?;
         if is_ancestor_or_self(&mut tx, id, new_parent).await? {
-            return Err(DbError::Conflict("a folder cannot be moved into itself".into()));
+            return Err(DbError::Conflict(
+                "a folder cannot be moved into itself".into(),
+            ));
         }
         let done = sqlx::query(
             "UPDATE nodes SET parent_id = $3, name = $4, name_key = $5, etag = $6, modified_at = $7, modified_by = $8
@@ -314,7 +340,11 @@ impl Db {
 }
 
 /// True if `ancestor` is `node` or one of its ancestors.
-async fn is_ancestor_or_self(conn: &mut AnyConnection, ancestor: i64, node: i64) -> Result<bool, DbError> {
+async fn is_ancestor_or_self(
+    conn: &mut AnyConnection,
+    ancestor: i64,
+    node: i64,
+) -> Result<bool, DbError> {
     let found: Option<i64> = sqlx::query_scalar(
         "WITH RECURSIVE up(id, parent_id) AS (
              SELECT id, parent_id FROM nodes WHERE id = $1
@@ -330,7 +360,10 @@ async fn is_ancestor_or_self(conn: &mut AnyConnection, ancestor: i64, node: i64)
     Ok(found.is_some())
 }
 
-async fn commit_in(tx: &mut Transaction<'static, Any>, c: &CommitFile<'_>) -> Result<CommitOutcome, DbError> {
+async fn commit_in(
+    tx: &mut Transaction<'static, Any>,
+    c: &CommitFile<'_>,
+) -> Result<CommitOutcome, DbError> {
     let reserved = sqlx::query(
         "UPDATE tenants SET used_bytes = used_bytes + $2
          WHERE id = $1 AND used_bytes + $2 <= capacity_bytes AND status = 'active'",
@@ -347,7 +380,9 @@ async fn commit_in(tx: &mut Transaction<'static, Any>, c: &CommitFile<'_>) -> Re
     let existing = live_child_in(tx, c.tenant_id, c.parent_id, &key).await?;
     if let Some(e) = &existing {
         if e.kind == NodeKind::Folder {
-            return Err(DbError::Conflict("a folder with this name already exists".into()));
+            return Err(DbError::Conflict(
+                "a folder with this name already exists".into(),
+            ));
         }
         if c.if_none_match_any {
             return Err(DbError::PreconditionFailed);
@@ -410,5 +445,9 @@ async fn commit_in(tx: &mut Transaction<'static, Any>, c: &CommitFile<'_>) -> Re
         crate::versions::prune_in(tx, c.tenant_id, node_id, c.keep_versions.max(1), c.now).await?
     };
     let node = node_in(tx, c.tenant_id, node_id).await?;
-    Ok(CommitOutcome { node, created, pruned_blobs })
+    Ok(CommitOutcome {
+        node,
+        created,
+        pruned_blobs,
+    })
 }

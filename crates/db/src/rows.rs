@@ -3,8 +3,7 @@
 use crate::DbError;
 use kura_core::{Node, NodeKind, Role, Tenant, TenantStatus, User, UserStatus, Version};
 
-pub(crate) const TENANT_COLS: &str =
-    "id, code, name, capacity_bytes, used_bytes, status, keep_versions, trash_days, root_id, created_at";
+pub(crate) const TENANT_COLS: &str = "id, code, name, capacity_bytes, used_bytes, status, keep_versions, trash_days, root_id, created_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct TenantRow {
@@ -32,7 +31,9 @@ impl TryFrom<TenantRow> for Tenant {
             status: TenantStatus::parse(&r.status)?,
             keep_versions: r.keep_versions,
             trash_days: r.trash_days,
-            root_id: r.root_id.ok_or_else(|| DbError::Corrupt("tenant without root".into()))?,
+            root_id: r
+                .root_id
+                .ok_or_else(|| DbError::Corrupt("tenant without root".into()))?,
             created_at: r.created_at,
         })
     }

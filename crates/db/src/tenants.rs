@@ -86,7 +86,9 @@ impl Db {
     /// Every tenant, by code.
     pub async fn list_tenants(&self) -> Result<Vec<Tenant>, DbError> {
         let sql = format!("SELECT {TENANT_COLS} FROM tenants ORDER BY code");
-        let rows: Vec<TenantRow> = sqlx::query_as(AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        let rows: Vec<TenantRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
         crate::rows::all(rows)
     }
 
@@ -130,10 +132,11 @@ impl Db {
         .bind(tenant_id)
         .fetch_one(&self.pool)
         .await?;
-        let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM versions WHERE tenant_id = $1")
-            .bind(tenant_id)
-            .fetch_one(&self.pool)
-            .await?;
+        let versions: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM versions WHERE tenant_id = $1")
+                .bind(tenant_id)
+                .fetch_one(&self.pool)
+                .await?;
         Ok(Usage {
             capacity_bytes: t.capacity_bytes,
             used_bytes: t.used_bytes,

@@ -19,7 +19,13 @@ pub struct Purged {
 
 impl Db {
     /// Moves a live node (and so everything below it) to the trash.
-    pub async fn trash_node(&self, tenant_id: i64, id: i64, now: Timestamp, user_id: Option<i64>) -> Result<Node, DbError> {
+    pub async fn trash_node(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        now: Timestamp,
+        user_id: Option<i64>,
+    ) -> Result<Node, DbError> {
         let done = sqlx::query(
             "UPDATE nodes SET trashed_at = $3, trashed_by = $4
              WHERE tenant_id = $1 AND id = $2 AND parent_id IS NOT NULL AND trashed_at IS NULL",
@@ -85,7 +91,12 @@ impl Db {
 
     /// Deletes a trashed node, everything below it and all their versions; the
     /// bytes are released and the blobs queued for deletion in the same transaction.
-    pub async fn purge_node(&self, tenant_id: i64, id: i64, now: Timestamp) -> Result<Purged, DbError> {
+    pub async fn purge_node(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<Purged, DbError> {
         let mut tx = self.begin_write().await?;
         let node = node_in(&mut tx, tenant_id, id).await?;
         if node.trashed_at.is_none() {
@@ -121,7 +132,11 @@ impl Db {
     }
 
     /// Trashed items older than their tenant's trash retention, as (tenant, node).
-    pub async fn expired_trash(&self, now: Timestamp, limit: i64) -> Result<Vec<(i64, i64)>, DbError> {
+    pub async fn expired_trash(
+        &self,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<(i64, i64)>, DbError> {
         Ok(sqlx::query_as(
             "SELECT n.tenant_id, n.id FROM nodes n JOIN tenants t ON t.id = n.tenant_id
              WHERE n.trashed_at IS NOT NULL AND n.trashed_at + t.trash_days * 86400000 <= $1

@@ -72,10 +72,12 @@ impl Db {
 
     /// How many users have a role (any tenant).
     pub async fn count_role(&self, role: Role) -> Result<i64, DbError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
-            .bind(role.as_str())
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1")
+                .bind(role.as_str())
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     /// Changes a user's role, status or password hash; `None` leaves it.

@@ -36,7 +36,10 @@ impl Db {
             return Ok(Vec::new());
         }
         let params: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("SELECT blob_key FROM versions WHERE blob_key IN ({})", params.join(", "));
+        let sql = format!(
+            "SELECT blob_key FROM versions WHERE blob_key IN ({})",
+            params.join(", ")
+        );
         let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
         for k in keys {
             q = q.bind(k.as_str());
@@ -62,10 +65,16 @@ pub(crate) async fn prune_in(
     .bind(node_id)
     .fetch_all(&mut **tx)
     .await?;
-    let old: Vec<_> = all.into_iter().skip(usize::try_from(keep).unwrap_or(usize::MAX)).collect();
+    let old: Vec<_> = all
+        .into_iter()
+        .skip(usize::try_from(keep).unwrap_or(usize::MAX))
+        .collect();
     let mut keys = Vec::with_capacity(old.len());
     for (id, key, size) in old {
-        sqlx::query("DELETE FROM versions WHERE id = $1").bind(id).execute(&mut **tx).await?;
+        sqlx::query("DELETE FROM versions WHERE id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
         release_in(tx, tenant_id, size).await?;
         queue_deletion_in(tx, tenant_id, &key, now).await?;
         keys.push(key);

@@ -24,13 +24,17 @@ impl From<kura_core::CoreError> for ApiError {
 pub fn status_of(e: &ServiceError) -> StatusCode {
     use ServiceError as E;
     match e {
-        E::InvalidName(_) | E::InvalidPath(_) | E::InvalidInput(_) | E::LengthMismatch { .. } | E::UploadAborted(_) => {
-            StatusCode::BAD_REQUEST
-        }
+        E::InvalidName(_)
+        | E::InvalidPath(_)
+        | E::InvalidInput(_)
+        | E::LengthMismatch { .. }
+        | E::UploadAborted(_) => StatusCode::BAD_REQUEST,
         E::Unauthenticated | E::InvalidCredentials | E::Expired => StatusCode::UNAUTHORIZED,
         E::CsrfFailed | E::Forbidden(_) | E::TenantSuspended => StatusCode::FORBIDDEN,
         E::NotFound(_) => StatusCode::NOT_FOUND,
-        E::ParentNotFound(_) | E::NameConflict(_) | E::NotAFile(_) | E::NotAFolder(_) => StatusCode::CONFLICT,
+        E::ParentNotFound(_) | E::NameConflict(_) | E::NotAFile(_) | E::NotAFolder(_) => {
+            StatusCode::CONFLICT
+        }
         E::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
         E::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
         E::QuotaExceeded { .. } => StatusCode::INSUFFICIENT_STORAGE,
@@ -48,8 +52,10 @@ pub fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
         "detail": detail,
     });
     let mut res = (status, body.to_string()).into_response();
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
     res
 }
 
@@ -66,9 +72,13 @@ impl IntoResponse for ApiError {
         };
         let mut res = problem(status, self.0.code(), &detail);
         match &self.0 {
-            ServiceError::Unauthenticated | ServiceError::Expired | ServiceError::InvalidCredentials => {
-                res.headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"kura\""));
+            ServiceError::Unauthenticated
+            | ServiceError::Expired
+            | ServiceError::InvalidCredentials => {
+                res.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"kura\""),
+                );
             }
             ServiceError::RangeNotSatisfiable(size) => {
                 if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {

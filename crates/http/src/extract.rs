@@ -62,7 +62,10 @@ pub fn is_https(parts: &Parts, state: &AppState) -> bool {
     if state.cfg.force_secure_cookies || parts.uri.scheme_str() == Some("https") {
         return true;
     }
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
     if !peer.is_some_and(|p| state.cfg.is_trusted_proxy(p)) {
         return false;
     }
@@ -114,10 +117,16 @@ impl FromRequestParts<AppState> for Caller {
         let Some(secret) = cookie(parts, SESSION_COOKIE) else {
             return Err(ServiceError::Unauthenticated.into());
         };
-        let who = state.svc.authenticate_session(secret, ip.as_deref()).await?;
+        let who = state
+            .svc
+            .authenticate_session(secret, ip.as_deref())
+            .await?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {
-            let presented = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+            let presented = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok());
             who.check_csrf(presented)?;
         }
         Ok(Self(who))
@@ -132,7 +141,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(e) => Err(ServiceError::InvalidInput(format!("the JSON body is not valid: {}", e.body_text())).into()),
+            Err(e) => Err(ServiceError::InvalidInput(format!(
+                "the JSON body is not valid: {}",
+                e.body_text()
+            ))
+            .into()),
         }
     }
 }
@@ -145,7 +158,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(Self(v)),
-            Err(e) => Err(ServiceError::InvalidInput(format!("the query string is not valid: {}", e.body_text())).into()),
+            Err(e) => Err(ServiceError::InvalidInput(format!(
+                "the query string is not valid: {}",
+                e.body_text()
+            ))
+            .into()),
         }
     }
 }

@@ -19,3 +19,33 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
 }
+
+/// Serves the application on `listener` until `shutdown` resolves, then lets
+/// in-flight requests finish. Accepted sockets get TCP_NODELAY: without it,
+/// small responses on kept-alive connections stall on Nagle's algorithm.
+pub async fn serve<F>(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: F,
+) -> std::io::Result<()>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    use axum::serve::ListenerExt;
+    use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+    let app = router(state)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

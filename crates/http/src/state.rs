@@ -35,6 +35,9 @@ pub struct AppState {
 impl AppState {
     /// Builds the state.
     pub fn new(svc: Service, cfg: HttpConfig) -> Self {
-        Self { svc, cfg: Arc::new(cfg) }
+        Self {
+            svc,
+            cfg: Arc::new(cfg),
+        }
     }
 }

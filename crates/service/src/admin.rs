@@ -47,17 +47,23 @@ fn check_password(pw: &str) -> Result<()> {
         )));
     }
     if pw.len() > 1024 {
-        return Err(ServiceError::InvalidInput("a password may have at most 1024 bytes".into()));
+        return Err(ServiceError::InvalidInput(
+            "a password may have at most 1024 bytes".into(),
+        ));
     }
     Ok(())
 }
 
 fn check_keep_and_trash(keep: i64, trash: i64) -> Result<()> {
     if !(1..=1000).contains(&keep) {
-        return Err(ServiceError::InvalidInput("keep_versions must be between 1 and 1000".into()));
+        return Err(ServiceError::InvalidInput(
+            "keep_versions must be between 1 and 1000".into(),
+        ));
     }
     if !(0..=3650).contains(&trash) {
-        return Err(ServiceError::InvalidInput("trash_days must be between 0 and 3650".into()));
+        return Err(ServiceError::InvalidInput(
+            "trash_days must be between 0 and 3650".into(),
+        ));
     }
     Ok(())
 }
@@ -92,7 +98,15 @@ impl Service {
     async fn create_system_tenant(&self) -> Result<Tenant> {
         match self
             .db
-            .create_tenant(SYSTEM_TENANT, "Operator", 0, 1, 30, &Self::new_etag(), self.now())
+            .create_tenant(
+                SYSTEM_TENANT,
+                "Operator",
+                0,
+                1,
+                30,
+                &Self::new_etag(),
+                self.now(),
+            )
             .await
         {
             Ok(t) => Ok(t),
@@ -112,14 +126,26 @@ impl Service {
         let hash = hash_password(&password).map_err(|e| ServiceError::Internal(e.to_string()))?;
         match self
             .db
-            .create_user(tenant.id, "operator", "Operator", None, Role::Operator, Some(&hash), self.now())
+            .create_user(
+                tenant.id,
+                "operator",
+                "Operator",
+                None,
+                Role::Operator,
+                Some(&hash),
+                self.now(),
+            )
             .await
         {
             Ok(_) => {}
             Err(DbError::Conflict(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
         }
-        Ok(Some(Bootstrap { tenant: SYSTEM_TENANT.into(), login: "operator".into(), password }))
+        Ok(Some(Bootstrap {
+            tenant: SYSTEM_TENANT.into(),
+            login: "operator".into(),
+            password,
+        }))
     }
 
     /// Creates a tenant (operator only).
@@ -127,11 +153,15 @@ impl Service {
         who.require_operator()?;
         let code = TenantCode::parse(&t.code)?;
         if code.as_str() == SYSTEM_TENANT {
-            return Err(ServiceError::InvalidInput(format!("{SYSTEM_TENANT:?} is reserved")));
+            return Err(ServiceError::InvalidInput(format!(
+                "{SYSTEM_TENANT:?} is reserved"
+            )));
         }
         let name = t.name.trim();
         if name.is_empty() || name.chars().count() > 200 {
-            return Err(ServiceError::InvalidInput("a tenant name has 1-200 characters".into()));
+            return Err(ServiceError::InvalidInput(
+                "a tenant name has 1-200 characters".into(),
+            ));
         }
         let keep = t.keep_versions.unwrap_or(self.cfg.default_keep_versions);
         let trash = t.trash_days.unwrap_or(self.cfg.default_trash_days);
@@ -141,25 +171,43 @@ impl Service {
         let now = self.now();
         let tenant = self
             .db
-            .create_tenant(code.as_str(), name, cap, keep, trash, &Self::new_etag(), now)
+            .create_tenant(
+                code.as_str(),
+                name,
+                cap,
+                keep,
+                trash,
+                &Self::new_etag(),
+                now,
+            )
             .await?;
-        self.audit(who, "tenant.create", code.as_str(), None).await?;
+        self.audit(who, "tenant.create", code.as_str(), None)
+            .await?;
         Ok(tenant)
     }
 
     /// Every tenant except the operator's own.
     pub async fn list_tenants(&self, who: &Identity) -> Result<Vec<Tenant>> {
         who.require_operator()?;
-        Ok(self.db.list_tenants().await?.into_iter().filter(|t| t.code != SYSTEM_TENANT).collect())
+        Ok(self
+            .db
+            .list_tenants()
+            .await?
+            .into_iter()
+            .filter(|t| t.code != SYSTEM_TENANT)
+            .collect())
     }
 
     /// A tenant by code (operator only).
     pub async fn tenant(&self, who: &Identity, code: &str) -> Result<Tenant> {
         who.require_operator()?;
-        self.db.tenant_by_code(&code.to_ascii_lowercase()).await.map_err(|e| match e {
-            DbError::NotFound => ServiceError::NotFound(format!("tenant {code:?}")),
-            e => e.into(),
-        })
+        self.db
+            .tenant_by_code(&code.to_ascii_lowercase())
+            .await
+            .map_err(|e| match e {
+                DbError::NotFound => ServiceError::NotFound(format!("tenant {code:?}")),
+                e => e.into(),
+            })
     }
 
     /// Changes a tenant's contract (operator only).
@@ -175,18 +223,29 @@ impl Service {
         trash_days: Option<i64>,
     ) -> Result<Tenant> {
         let t = self.tenant(who, code).await?;
-        check_keep_and_trash(keep_versions.unwrap_or(t.keep_versions), trash_days.unwrap_or(t.trash_days))?;
+        check_keep_and_trash(
+            keep_versions.unwrap_or(t.keep_versions),
+            trash_days.unwrap_or(t.trash_days),
+        )?;
         let cap = capacity_bytes
             .map(i64::try_from)
             .transpose()
             .map_err(|_| ServiceError::InvalidInput("capacity is too large".into()))?;
-        let out = self.db.update_tenant(t.id, name, cap, status, keep_versions, trash_days).await?;
+        let out = self
+            .db
+            .update_tenant(t.id, name, cap, status, keep_versions, trash_days)
+            .await?;
         self.audit(who, "tenant.update", &t.code, None).await?;
         Ok(out)
     }
 
     /// Creates a user in the caller's tenant (tenant admin), or in `tenant_code` (operator).
-    pub async fn create_user(&self, who: &Identity, tenant_code: Option<&str>, u: NewUser) -> Result<User> {
+    pub async fn create_user(
+        &self,
+        who: &Identity,
+        tenant_code: Option<&str>,
+        u: NewUser,
+    ) -> Result<User> {
         let tenant = match tenant_code {
             Some(code) => self.tenant(who, code).await?,
             None => {
@@ -195,7 +254,9 @@ impl Service {
             }
         };
         if u.role == Role::Operator && who.user.role != Role::Operator {
-            return Err(ServiceError::Forbidden("only the operator can create operators".into()));
+            return Err(ServiceError::Forbidden(
+                "only the operator can create operators".into(),
+            ));
         }
         let login = validate_login(&u.login)?;
         let hash = match &u.password {
@@ -211,19 +272,39 @@ impl Service {
             }
             None => None,
         };
-        let display = u.display_name.as_deref().map(str::trim).filter(|d| !d.is_empty()).unwrap_or(&login);
+        let display = u
+            .display_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .unwrap_or(&login);
         let email = u.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
         if let Some(e) = email {
             if !e.contains('@') || e.len() > 254 {
-                return Err(ServiceError::InvalidInput(format!("{e:?} is not an email address")));
+                return Err(ServiceError::InvalidInput(format!(
+                    "{e:?} is not an email address"
+                )));
             }
         }
         let user = self
             .db
-            .create_user(tenant.id, &login, display, email, u.role, hash.as_deref(), self.now())
+            .create_user(
+                tenant.id,
+                &login,
+                display,
+                email,
+                u.role,
+                hash.as_deref(),
+                self.now(),
+            )
             .await?;
-        self.audit(who, "user.create", &format!("{}/{}", tenant.code, user.login), Some(u.role.as_str()))
-            .await?;
+        self.audit(
+            who,
+            "user.create",
+            &format!("{}/{}", tenant.code, user.login),
+            Some(u.role.as_str()),
+        )
+        .await?;
         Ok(user)
     }
 
@@ -246,24 +327,58 @@ impl Service {
     }
 
     /// Creates a token for a user named by tenant and login (command line).
-    pub async fn create_token_for(&self, tenant_code: &str, login: &str, name: &str) -> Result<String> {
-        let tenant = self.db.tenant_by_code(&tenant_code.to_ascii_lowercase()).await.map_err(|e| match e {
-            DbError::NotFound => ServiceError::NotFound(format!("tenant {tenant_code:?}")),
-            e => e.into(),
-        })?;
-        let user = self.db.user_by_login(tenant.id, login).await.map_err(|e| match e {
-            DbError::NotFound => ServiceError::NotFound(format!("user {login:?} in tenant {tenant_code:?}")),
-            e => e.into(),
-        })?;
-        let who = Identity { user, tenant, method: AuthMethod::Cli, ip: None };
+    pub async fn create_token_for(
+        &self,
+        tenant_code: &str,
+        login: &str,
+        name: &str,
+    ) -> Result<String> {
+        let tenant = self
+            .db
+            .tenant_by_code(&tenant_code.to_ascii_lowercase())
+            .await
+            .map_err(|e| match e {
+                DbError::NotFound => ServiceError::NotFound(format!("tenant {tenant_code:?}")),
+                e => e.into(),
+            })?;
+        let user = self
+            .db
+            .user_by_login(tenant.id, login)
+            .await
+            .map_err(|e| match e {
+                DbError::NotFound => {
+                    ServiceError::NotFound(format!("user {login:?} in tenant {tenant_code:?}"))
+                }
+                e => e.into(),
+            })?;
+        let who = Identity {
+            user,
+            tenant,
+            method: AuthMethod::Cli,
+            ip: None,
+        };
         Ok(self.create_token(&who, name, None).await?.1)
     }
 
     /// Appends an audit event for the caller.
-    pub(crate) async fn audit(&self, who: &Identity, action: &str, target: &str, detail: Option<&str>) -> Result<()> {
+    pub(crate) async fn audit(
+        &self,
+        who: &Identity,
+        action: &str,
+        target: &str,
+        detail: Option<&str>,
+    ) -> Result<()> {
         let user = (who.user.id != 0).then_some(who.user.id);
         self.db
-            .audit(Some(who.tenant_id()), user, action, Some(target), detail, who.ip.as_deref(), self.now())
+            .audit(
+                Some(who.tenant_id()),
+                user,
+                action,
+                Some(target),
+                detail,
+                who.ip.as_deref(),
+                self.now(),
+            )
             .await?;
         Ok(())
     }

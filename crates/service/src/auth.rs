@@ -53,9 +53,18 @@ impl Service {
             .await
             .unwrap_or(false);
         let now = self.now();
-        let Some((tenant, user)) = found.filter(|(_, u)| ok && u.status == UserStatus::Active) else {
+        let Some((tenant, user)) = found.filter(|(_, u)| ok && u.status == UserStatus::Active)
+        else {
             self.db
-                .audit(None, None, "login.failure", Some(&format!("{tenant}/{login}")), None, ip, now)
+                .audit(
+                    None,
+                    None,
+                    "login.failure",
+                    Some(&format!("{tenant}/{login}")),
+                    None,
+                    ip,
+                    now,
+                )
                 .await?;
             return Err(ServiceError::InvalidCredentials);
         };
@@ -66,18 +75,42 @@ impl Service {
         let csrf_token = random_secret(24);
         let expires_at = now + self.cfg.session_idle_ms.min(self.cfg.session_max_ms);
         self.db
-            .create_session(&secret_hash(&secret), tenant.id, user.id, &csrf_token, now, expires_at, ip, user_agent)
+            .create_session(
+                &secret_hash(&secret),
+                tenant.id,
+                user.id,
+                &csrf_token,
+                now,
+                expires_at,
+                ip,
+                user_agent,
+            )
             .await?;
         self.db
-            .audit(Some(tenant.id), Some(user.id), "login.success", Some(&user.login), None, ip, now)
+            .audit(
+                Some(tenant.id),
+                Some(user.id),
+                "login.success",
+                Some(&user.login),
+                None,
+                ip,
+                now,
+            )
             .await?;
         let identity = Identity {
             user,
             tenant,
-            method: AuthMethod::Session { csrf_token: csrf_token.clone() },
+            method: AuthMethod::Session {
+                csrf_token: csrf_token.clone(),
+            },
             ip: ip.map(str::to_string),
         };
-        Ok(NewSession { secret, csrf_token, identity, expires_at })
+        Ok(NewSession {
+            secret,
+            csrf_token,
+            identity,
+            expires_at,
+        })
     }
 
     /// Ends a session.
@@ -103,13 +136,16 @@ impl Service {
             return Err(ServiceError::Unauthenticated);
         }
         if now - s.last_seen_at > TOUCH_EVERY_MS {
-            let expires = (now + self.cfg.session_idle_ms).min(s.created_at + self.cfg.session_max_ms);
+            let expires =
+                (now + self.cfg.session_idle_ms).min(s.created_at + self.cfg.session_max_ms);
             self.db.touch_session(&id_hash, now, expires).await?;
         }
         Ok(Identity {
             user: s.user,
             tenant: s.tenant,
-            method: AuthMethod::Session { csrf_token: s.csrf_token },
+            method: AuthMethod::Session {
+                csrf_token: s.csrf_token,
+            },
             ip: ip.map(str::to_string),
         })
     }
@@ -140,14 +176,23 @@ impl Service {
     }
 
     /// Creates a personal access token for the caller; the secret is returned once.
-    pub async fn create_token(&self, who: &Identity, name: &str, expires_in_days: Option<i64>) -> Result<(i64, String)> {
+    pub async fn create_token(
+        &self,
+        who: &Identity,
+        name: &str,
+        expires_in_days: Option<i64>,
+    ) -> Result<(i64, String)> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(ServiceError::InvalidInput("a token name has 1-100 characters".into()));
+            return Err(ServiceError::InvalidInput(
+                "a token name has 1-100 characters".into(),
+            ));
         }
         if let Some(d) = expires_in_days {
             if !(1..=3650).contains(&d) {
-                return Err(ServiceError::InvalidInput("expires_in_days must be between 1 and 3650".into()));
+                return Err(ServiceError::InvalidInput(
+                    "expires_in_days must be between 1 and 3650".into(),
+                ));
             }
         }
         let now = self.now();
@@ -155,10 +200,25 @@ impl Service {
         let expires = expires_in_days.map(|d| now + d * 86_400_000);
         let id = self
             .db
-            .create_token(who.tenant_id(), who.user.id, name, &secret_hash(&token), now, expires)
+            .create_token(
+                who.tenant_id(),
+                who.user.id,
+                name,
+                &secret_hash(&token),
+                now,
+                expires,
+            )
             .await?;
         self.db
-            .audit(Some(who.tenant_id()), Some(who.user.id), "token.create", Some(name), None, who.ip.as_deref(), now)
+            .audit(
+                Some(who.tenant_id()),
+                Some(who.user.id),
+                "token.create",
+                Some(name),
+                None,
+                who.ip.as_deref(),
+                now,
+            )
             .await?;
         Ok((id, token))
     }
@@ -171,12 +231,23 @@ impl Service {
     /// Revokes one of the caller's tokens.
     pub async fn revoke_token(&self, who: &Identity, id: i64) -> Result<()> {
         let now = self.now();
-        self.db.revoke_token(who.user.id, id, now).await.map_err(|e| match e {
-            DbError::NotFound => ServiceError::NotFound("the token".into()),
-            e => e.into(),
-        })?;
         self.db
-            .audit(Some(who.tenant_id()), Some(who.user.id), "token.revoke", Some(&id.to_string()), None, who.ip.as_deref(), now)
+            .revoke_token(who.user.id, id, now)
+            .await
+            .map_err(|e| match e {
+                DbError::NotFound => ServiceError::NotFound("the token".into()),
+                e => e.into(),
+            })?;
+        self.db
+            .audit(
+                Some(who.tenant_id()),
+                Some(who.user.id),
+                "token.revoke",
+                Some(&id.to_string()),
+                None,
+                who.ip.as_deref(),
+                now,
+            )
             .await?;
         Ok(())
     }

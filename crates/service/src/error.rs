@@ -19,7 +19,9 @@ pub enum ServiceError {
     InvalidCredentials,
     #[error("the session or token has expired")]
     Expired,
-    #[error("the CSRF token is missing or wrong; send the csrf_token from the login response in the X-CSRF-Token header")]
+    #[error(
+        "the CSRF token is missing or wrong; send the csrf_token from the login response in the X-CSRF-Token header"
+    )]
     CsrfFailed,
     #[error("{0}")]
     Forbidden(String),
@@ -43,7 +45,9 @@ pub enum ServiceError {
     LengthMismatch { declared: u64, got: u64 },
     #[error("the upload was interrupted: {0}")]
     UploadAborted(String),
-    #[error("the tenant's capacity ({capacity} bytes) would be exceeded; {available} bytes are free")]
+    #[error(
+        "the tenant's capacity ({capacity} bytes) would be exceeded; {available} bytes are free"
+    )]
     QuotaExceeded { capacity: i64, available: i64 },
     #[error("internal error")]
     Internal(String),
@@ -82,9 +86,9 @@ impl From<CoreError> for ServiceError {
         match e {
             CoreError::InvalidName(m) => Self::InvalidName(m),
             CoreError::InvalidPath(m) => Self::InvalidPath(m),
-            CoreError::InvalidSize(m) | CoreError::InvalidTenantCode(m) | CoreError::InvalidValue(m) => {
-                Self::InvalidInput(m)
-            }
+            CoreError::InvalidSize(m)
+            | CoreError::InvalidTenantCode(m)
+            | CoreError::InvalidValue(m) => Self::InvalidInput(m),
         }
     }
 }
@@ -95,7 +99,10 @@ impl From<DbError> for ServiceError {
             DbError::NotFound => Self::NotFound("the item".into()),
             DbError::Conflict(m) => Self::NameConflict(m),
             DbError::PreconditionFailed => Self::PreconditionFailed("the item".into()),
-            DbError::QuotaExceeded => Self::QuotaExceeded { capacity: 0, available: 0 },
+            DbError::QuotaExceeded => Self::QuotaExceeded {
+                capacity: 0,
+                available: 0,
+            },
             other => Self::Internal(other.to_string()),
         }
     }

@@ -49,7 +49,13 @@ enum Cut {
 
 impl Service {
     /// Stores `body` as the file at `path`: a new file, or a new version of it.
-    pub async fn put_file<S, E>(&self, who: &Identity, path: &NodePath, body: S, opts: PutOptions) -> Result<PutResult>
+    pub async fn put_file<S, E>(
+        &self,
+        who: &Identity,
+        path: &NodePath,
+        body: S,
+        opts: PutOptions,
+    ) -> Result<PutResult>
     where
         S: Stream<Item = std::result::Result<Bytes, E>> + Send,
         E: std::fmt::Display,
@@ -60,28 +66,46 @@ impl Service {
             .ok_or_else(|| ServiceError::NotAFile("/".into()))?;
         let parent = self.folder_at(who, &parent_path, opts.parents).await?;
         // Refuse early what the commit would refuse, before any byte is read.
-        let existing = self.db.child(who.tenant_id(), parent.id, name.as_str()).await?;
+        let existing = self
+            .db
+            .child(who.tenant_id(), parent.id, name.as_str())
+            .await?;
         match &existing {
             Some(n) if n.kind == NodeKind::Folder => {
                 return Err(ServiceError::NameConflict(format!("{path} is a folder")));
             }
-            Some(_) if opts.if_none_match_any => return Err(ServiceError::PreconditionFailed(path.to_string())),
-            None if opts.if_match.is_some() => return Err(ServiceError::PreconditionFailed(path.to_string())),
-            Some(n) if opts.if_match.as_deref().is_some_and(|m| m != "*" && m != n.etag) => {
+            Some(_) if opts.if_none_match_any => {
+                return Err(ServiceError::PreconditionFailed(path.to_string()));
+            }
+            None if opts.if_match.is_some() => {
+                return Err(ServiceError::PreconditionFailed(path.to_string()));
+            }
+            Some(n)
+                if opts
+                    .if_match
+                    .as_deref()
+                    .is_some_and(|m| m != "*" && m != n.etag) =>
+            {
                 return Err(ServiceError::PreconditionFailed(path.to_string()));
             }
             _ => {}
         }
         let tenant = self.db.tenant_by_id(who.tenant_id()).await?;
         let available = (tenant.capacity_bytes - tenant.used_bytes).max(0);
-        let quota_err = || ServiceError::QuotaExceeded { capacity: tenant.capacity_bytes, available };
+        let quota_err = || ServiceError::QuotaExceeded {
+            capacity: tenant.capacity_bytes,
+            available,
+        };
         if let Some(len) = opts.content_length {
             if len > available as u64 {
                 return Err(quota_err());
             }
         }
         // Count bytes as they pass and stop at the quota or the declared length.
-        let limit = opts.content_length.unwrap_or(available as u64).min(available as u64);
+        let limit = opts
+            .content_length
+            .unwrap_or(available as u64)
+            .min(available as u64);
         let cut: Arc<Mutex<Option<Cut>>> = Arc::default();
         let mut seen = 0u64;
         let cut_w = cut.clone();
@@ -90,7 +114,11 @@ impl Service {
             let chunk = chunk.map_err(|e| e.to_string())?;
             seen += chunk.len() as u64;
             if seen > limit {
-                let why = if declared.is_some_and(|d| seen > d) { Cut::TooLong } else { Cut::Quota };
+                let why = if declared.is_some_and(|d| seen > d) {
+                    Cut::TooLong
+                } else {
+                    Cut::Quota
+                };
                 if let Ok(mut c) = cut_w.lock() {
                     *c = Some(why);
                 }
@@ -116,7 +144,10 @@ impl Service {
         if let Some(d) = declared {
             if stored != d {
                 self.blobs.delete(&key).await.ok();
-                return Err(ServiceError::LengthMismatch { declared: d, got: stored });
+                return Err(ServiceError::LengthMismatch {
+                    declared: d,
+                    got: stored,
+                });
             }
         }
         let size = i64::try_from(stored).map_err(|_| quota_err())?;
@@ -149,20 +180,35 @@ impl Service {
                             available: (t.capacity_bytes - t.used_bytes).max(0),
                         }
                     }
-                    DbError::PreconditionFailed => ServiceError::PreconditionFailed(path.to_string()),
+                    DbError::PreconditionFailed => {
+                        ServiceError::PreconditionFailed(path.to_string())
+                    }
                     DbError::NotFound => ServiceError::ParentNotFound(parent_path.to_string()),
                     e => e.into(),
                 });
             }
         };
         self.delete_blobs(&outcome.pruned_blobs).await;
-        let action = if outcome.created { "file.create" } else { "file.version" };
-        self.audit(who, action, &path.to_string(), Some(&size.to_string())).await?;
-        Ok(PutResult { node: outcome.node, created: outcome.created })
+        let action = if outcome.created {
+            "file.create"
+        } else {
+            "file.version"
+        };
+        self.audit(who, action, &path.to_string(), Some(&size.to_string()))
+            .await?;
+        Ok(PutResult {
+            node: outcome.node,
+            created: outcome.created,
+        })
     }
 
     /// The file at `path` with its current (or given) version, without reading bytes.
-    pub async fn file_at(&self, who: &Identity, path: &NodePath, version: Option<i64>) -> Result<(Node, Version)> {
+    pub async fn file_at(
+        &self,
+        who: &Identity,
+        path: &NodePath,
+        version: Option<i64>,
+    ) -> Result<(Node, Version)> {
         who.require_read()?;
         let node = self.node_at(who, path).await?;
         if node.kind != NodeKind::File {
@@ -170,12 +216,18 @@ impl Service {
         }
         let vid = match version {
             Some(v) => v,
-            None => node.current_version_id.ok_or_else(|| ServiceError::NotFound(path.to_string()))?,
+            None => node
+                .current_version_id
+                .ok_or_else(|| ServiceError::NotFound(path.to_string()))?,
         };
-        let v = self.db.version(who.tenant_id(), vid).await.map_err(|e| match e {
-            DbError::NotFound => ServiceError::NotFound(format!("version {vid} of {path}")),
-            e => e.into(),
-        })?;
+        let v = self
+            .db
+            .version(who.tenant_id(), vid)
+            .await
+            .map_err(|e| match e {
+                DbError::NotFound => ServiceError::NotFound(format!("version {vid} of {path}")),
+                e => e.into(),
+            })?;
         if v.node_id != node.id {
             return Err(ServiceError::NotFound(format!("version {vid} of {path}")));
         }
@@ -183,7 +235,12 @@ impl Service {
     }
 
     /// Opens a file's bytes, whole or a range already checked against its size.
-    pub async fn open_version(&self, node: Node, version: Version, range: Option<Range<u64>>) -> Result<Download> {
+    pub async fn open_version(
+        &self,
+        node: Node,
+        version: Version,
+        range: Option<Range<u64>>,
+    ) -> Result<Download> {
         let size = u64::try_from(version.size).unwrap_or_default();
         if let Some(r) = &range {
             if r.start >= size || r.end > size || r.start >= r.end {
@@ -191,12 +248,18 @@ impl Service {
             }
         }
         let body = self.blobs.get(&version.blob_key, range.clone()).await?;
-        Ok(Download { node, version, range, body })
+        Ok(Download {
+            node,
+            version,
+            range,
+            body,
+        })
     }
 
     /// Records a download in the audit log.
     pub async fn audit_download(&self, who: &Identity, path: &NodePath) -> Result<()> {
-        self.audit(who, "file.download", &path.to_string(), None).await
+        self.audit(who, "file.download", &path.to_string(), None)
+            .await
     }
 
     /// Deletes blobs whose metadata is already gone; failures stay queued for the janitor.
@@ -208,7 +271,9 @@ impl Service {
                         tracing::warn!(error = %e, "could not confirm a blob deletion; the janitor will retry");
                     }
                 }
-                Err(e) => tracing::warn!(error = %e, "could not delete a blob; the janitor will retry"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not delete a blob; the janitor will retry")
+                }
             }
         }
     }

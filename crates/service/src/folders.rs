@@ -48,7 +48,12 @@ fn sort_name(s: SortKey) -> &'static str {
 impl Service {
     /// Creates a folder; with `parents`, missing parents too. An existing folder
     /// at the path is an error unless `parents` is set (like `mkdir -p`).
-    pub async fn create_folder(&self, who: &Identity, path: &NodePath, parents: bool) -> Result<(Node, bool)> {
+    pub async fn create_folder(
+        &self,
+        who: &Identity,
+        path: &NodePath,
+        parents: bool,
+    ) -> Result<(Node, bool)> {
         who.require_write()?;
         let (parent_path, name) = path
             .split_last()
@@ -56,15 +61,26 @@ impl Service {
         let parent = self.folder_at(who, &parent_path, parents).await?;
         let created = self
             .db
-            .create_folder(who.tenant_id(), parent.id, name.as_str(), &Self::new_etag(), self.now(), Some(who.user.id))
+            .create_folder(
+                who.tenant_id(),
+                parent.id,
+                name.as_str(),
+                &Self::new_etag(),
+                self.now(),
+                Some(who.user.id),
+            )
             .await;
         match created {
             Ok(n) => {
-                self.audit(who, "folder.create", &path.to_string(), None).await?;
+                self.audit(who, "folder.create", &path.to_string(), None)
+                    .await?;
                 Ok((n, true))
             }
             Err(DbError::Conflict(_)) => {
-                let existing = self.db.child(who.tenant_id(), parent.id, name.as_str()).await?;
+                let existing = self
+                    .db
+                    .child(who.tenant_id(), parent.id, name.as_str())
+                    .await?;
                 match existing {
                     Some(n) if parents && n.kind == NodeKind::Folder => Ok((n, false)),
                     _ => Err(ServiceError::NameConflict(format!("{path} already exists"))),
@@ -75,7 +91,12 @@ impl Service {
     }
 
     /// One page of a folder's contents, folders first.
-    pub async fn list_folder(&self, who: &Identity, path: &NodePath, opts: &ListOptions) -> Result<Page> {
+    pub async fn list_folder(
+        &self,
+        who: &Identity,
+        path: &NodePath,
+        opts: &ListOptions,
+    ) -> Result<Page> {
         who.require_read()?;
         let folder = self.node_at(who, path).await?;
         if folder.kind != NodeKind::Folder {
@@ -83,13 +104,19 @@ impl Service {
         }
         let limit = opts.limit.unwrap_or(DEFAULT_PAGE);
         if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(ServiceError::InvalidInput(format!("limit must be between 1 and {MAX_PAGE}")));
+            return Err(ServiceError::InvalidInput(format!(
+                "limit must be between 1 and {MAX_PAGE}"
+            )));
         }
         let after = match &opts.cursor {
             None => None,
             Some(c) => {
-                let bad = || ServiceError::InvalidInput("the cursor is not valid for this listing".into());
-                let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
+                let bad = || {
+                    ServiceError::InvalidInput("the cursor is not valid for this listing".into())
+                };
+                let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(c)
+                    .map_err(|_| bad())?;
                 let t: CursorToken = serde_json::from_slice(&raw).map_err(|_| bad())?;
                 if t.s != sort_name(opts.sort) || t.d != opts.descending {
                     return Err(bad());
@@ -100,18 +127,34 @@ impl Service {
         // One extra row tells whether another page follows.
         let mut items = self
             .db
-            .list_children(who.tenant_id(), folder.id, opts.sort, opts.descending, after.as_ref(), limit + 1)
+            .list_children(
+                who.tenant_id(),
+                folder.id,
+                opts.sort,
+                opts.descending,
+                after.as_ref(),
+                limit + 1,
+            )
             .await?;
         let more = items.len() as i64 > limit;
         items.truncate(usize::try_from(limit).unwrap_or(0));
         let next_cursor = match (more, items.last()) {
             (true, Some(last)) => {
-                let t = CursorToken { s: sort_name(opts.sort).into(), d: opts.descending, c: Db::cursor_after(last, opts.sort) };
-                let json = serde_json::to_vec(&t).map_err(|e| ServiceError::Internal(e.to_string()))?;
+                let t = CursorToken {
+                    s: sort_name(opts.sort).into(),
+                    d: opts.descending,
+                    c: Db::cursor_after(last, opts.sort),
+                };
+                let json =
+                    serde_json::to_vec(&t).map_err(|e| ServiceError::Internal(e.to_string()))?;
                 Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json))
             }
             _ => None,
         };
-        Ok(Page { folder, items, next_cursor })
+        Ok(Page {
+            folder,
+            items,
+            next_cursor,
+        })
     }
 }

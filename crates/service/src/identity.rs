@@ -53,7 +53,9 @@ impl Identity {
         if self.user.role.is_admin() {
             Ok(())
         } else {
-            Err(ServiceError::Forbidden("this needs a tenant administrator".into()))
+            Err(ServiceError::Forbidden(
+                "this needs a tenant administrator".into(),
+            ))
         }
     }
 
@@ -62,7 +64,9 @@ impl Identity {
         if self.user.role == Role::Operator {
             Ok(())
         } else {
-            Err(ServiceError::Forbidden("this needs the service operator".into()))
+            Err(ServiceError::Forbidden(
+                "this needs the service operator".into(),
+            ))
         }
     }
 

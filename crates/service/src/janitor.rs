@@ -37,7 +37,15 @@ impl Service {
                 let purged = self.db.purge_node(tenant_id, node_id, now).await?;
                 self.delete_blobs(&purged.blobs).await;
                 self.db
-                    .audit(Some(tenant_id), None, "trash.expire", Some(&node_id.to_string()), Some(&purged.bytes.to_string()), None, now)
+                    .audit(
+                        Some(tenant_id),
+                        None,
+                        "trash.expire",
+                        Some(&node_id.to_string()),
+                        Some(&purged.bytes.to_string()),
+                        None,
+                        now,
+                    )
                     .await?;
                 r.trash_items_purged += 1;
             }
@@ -73,7 +81,8 @@ impl Service {
             .collect();
         let mut removed = 0;
         for chunk in old.chunks(BATCH) {
-            let referenced: HashSet<String> = self.db.referenced_blobs(chunk).await?.into_iter().collect();
+            let referenced: HashSet<String> =
+                self.db.referenced_blobs(chunk).await?.into_iter().collect();
             for k in chunk.iter().filter(|k| !referenced.contains(*k)) {
                 tracing::info!(key = %k, "removing an orphaned blob");
                 self.blobs.delete(k).await?;

@@ -10,8 +10,8 @@ mod folders;
 mod identity;
 mod janitor;
 mod paths;
-mod tree;
 mod trash;
+mod tree;
 mod versions;
 
 pub use admin::{Bootstrap, NewTenant, NewUser};
@@ -67,7 +67,12 @@ pub struct Service {
 impl Service {
     /// Builds the service over already-opened backends.
     pub fn new(db: Db, blobs: BlobStore, clock: Arc<dyn Clock>, cfg: ServiceConfig) -> Self {
-        Self { db, blobs, clock, cfg }
+        Self {
+            db,
+            blobs,
+            clock,
+            cfg,
+        }
     }
 
     /// The metadata database (for readiness checks and admin tooling).

@@ -16,16 +16,32 @@ impl Service {
     }
 
     /// The live folder at `path`; with `create`, missing folders are made (`mkdir -p`).
-    pub(crate) async fn folder_at(&self, who: &Identity, path: &NodePath, create: bool) -> Result<Node> {
+    pub(crate) async fn folder_at(
+        &self,
+        who: &Identity,
+        path: &NodePath,
+        create: bool,
+    ) -> Result<Node> {
         let mut cur = self.db.node(who.tenant_id(), who.tenant.root_id).await?;
         let mut walked = NodePath::root();
         for name in path.names() {
             walked = walked.join(name);
-            let next = match self.db.child(who.tenant_id(), cur.id, name.as_str()).await? {
+            let next = match self
+                .db
+                .child(who.tenant_id(), cur.id, name.as_str())
+                .await?
+            {
                 Some(n) => n,
                 None if create => match self
                     .db
-                    .create_folder(who.tenant_id(), cur.id, name.as_str(), &Self::new_etag(), self.now(), Some(who.user.id))
+                    .create_folder(
+                        who.tenant_id(),
+                        cur.id,
+                        name.as_str(),
+                        &Self::new_etag(),
+                        self.now(),
+                        Some(who.user.id),
+                    )
                     .await
                 {
                     Ok(n) => n,

@@ -23,7 +23,10 @@ impl Service {
         let mut out = Vec::with_capacity(nodes.len());
         for node in nodes {
             let original_path = self.path_of(who.tenant_id(), &node).await?;
-            out.push(TrashItem { node, original_path });
+            out.push(TrashItem {
+                node,
+                original_path,
+            });
         }
         Ok(out)
     }
@@ -31,7 +34,9 @@ impl Service {
     async fn trashed(&self, who: &Identity, id: i64) -> Result<Node> {
         match self.db.node(who.tenant_id(), id).await {
             Ok(n) if n.trashed_at.is_some() => Ok(n),
-            Ok(_) | Err(DbError::NotFound) => Err(ServiceError::NotFound(format!("trash item {id}"))),
+            Ok(_) | Err(DbError::NotFound) => {
+                Err(ServiceError::NotFound(format!("trash item {id}")))
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -42,15 +47,17 @@ impl Service {
         let node = self.trashed(who, id).await?;
         let (parent_id, name, target) = match to {
             Some(p) => {
-                let (pp, name) = p
-                    .split_last()
-                    .ok_or_else(|| ServiceError::NameConflict("nothing can replace the root folder".into()))?;
+                let (pp, name) = p.split_last().ok_or_else(|| {
+                    ServiceError::NameConflict("nothing can replace the root folder".into())
+                })?;
                 let parent = self.folder_at(who, &pp, false).await?;
                 (parent.id, name.as_str().to_string(), p.to_string())
             }
             None => {
                 let original = self.path_of(who.tenant_id(), &node).await?;
-                let parent_id = node.parent_id.ok_or_else(|| ServiceError::NotFound(format!("trash item {id}")))?;
+                let parent_id = node
+                    .parent_id
+                    .ok_or_else(|| ServiceError::NotFound(format!("trash item {id}")))?;
                 (parent_id, node.name.clone(), original)
             }
         };
@@ -77,7 +84,13 @@ impl Service {
         let node = self.trashed(who, id).await?;
         let purged = self.db.purge_node(who.tenant_id(), id, self.now()).await?;
         self.delete_blobs(&purged.blobs).await;
-        self.audit(who, "trash.purge", &node.name, Some(&purged.bytes.to_string())).await?;
+        self.audit(
+            who,
+            "trash.purge",
+            &node.name,
+            Some(&purged.bytes.to_string()),
+        )
+        .await?;
         Ok(purged.bytes)
     }
 

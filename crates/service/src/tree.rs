@@ -12,60 +12,91 @@ impl Service {
     pub async fn delete(&self, who: &Identity, path: &NodePath) -> Result<Node> {
         who.require_write()?;
         if path.is_root() {
-            return Err(ServiceError::Forbidden("the root folder cannot be deleted".into()));
+            return Err(ServiceError::Forbidden(
+                "the root folder cannot be deleted".into(),
+            ));
         }
         let node = self.node_at(who, path).await?;
-        let n = self.db.trash_node(who.tenant_id(), node.id, self.now(), Some(who.user.id)).await?;
-        self.audit(who, "node.trash", &path.to_string(), None).await?;
+        let n = self
+            .db
+            .trash_node(who.tenant_id(), node.id, self.now(), Some(who.user.id))
+            .await?;
+        self.audit(who, "node.trash", &path.to_string(), None)
+            .await?;
         Ok(n)
     }
 
     /// Moves and/or renames `from` to the full path `to` (whose parent must exist).
     pub async fn move_node(&self, who: &Identity, from: &NodePath, to: &NodePath) -> Result<Node> {
         who.require_write()?;
-        let (to_parent, to_name) = to
-            .split_last()
-            .ok_or_else(|| ServiceError::NameConflict("nothing can replace the root folder".into()))?;
+        let (to_parent, to_name) = to.split_last().ok_or_else(|| {
+            ServiceError::NameConflict("nothing can replace the root folder".into())
+        })?;
         if from.is_root() {
-            return Err(ServiceError::Forbidden("the root folder cannot be moved".into()));
+            return Err(ServiceError::Forbidden(
+                "the root folder cannot be moved".into(),
+            ));
         }
         let node = self.node_at(who, from).await?;
         let parent = self.folder_at(who, &to_parent, false).await?;
         let moved = self
             .db
-            .move_node(who.tenant_id(), node.id, parent.id, to_name.as_str(), &Self::new_etag(), self.now(), Some(who.user.id))
+            .move_node(
+                who.tenant_id(),
+                node.id,
+                parent.id,
+                to_name.as_str(),
+                &Self::new_etag(),
+                self.now(),
+                Some(who.user.id),
+            )
             .await
             .map_err(|e| match e {
                 DbError::Conflict(m) => ServiceError::NameConflict(format!("{m}: {to}")),
                 e => e.into(),
             })?;
-        self.audit(who, "node.move", &from.to_string(), Some(&to.to_string())).await?;
+        self.audit(who, "node.move", &from.to_string(), Some(&to.to_string()))
+            .await?;
         Ok(moved)
     }
 
     /// Copies a file or a whole folder to the full path `to` (which must not exist).
     pub async fn copy_node(&self, who: &Identity, from: &NodePath, to: &NodePath) -> Result<Node> {
         who.require_write()?;
-        let (to_parent, to_name) = to
-            .split_last()
-            .ok_or_else(|| ServiceError::NameConflict("nothing can replace the root folder".into()))?;
+        let (to_parent, to_name) = to.split_last().ok_or_else(|| {
+            ServiceError::NameConflict("nothing can replace the root folder".into())
+        })?;
         if from.contains(to) {
-            return Err(ServiceError::NameConflict("a folder cannot be copied into itself".into()));
+            return Err(ServiceError::NameConflict(
+                "a folder cannot be copied into itself".into(),
+            ));
         }
         let src = self.node_at(who, from).await?;
         let parent = self.folder_at(who, &to_parent, false).await?;
         let copy = match src.kind {
-            NodeKind::File => self.copy_file(who, &src, parent.id, to_name.as_str()).await?,
+            NodeKind::File => {
+                self.copy_file(who, &src, parent.id, to_name.as_str())
+                    .await?
+            }
             NodeKind::Folder => {
                 let (root, _) = self.create_folder(who, to, false).await?;
                 let mut map: HashMap<i64, i64> = HashMap::from([(src.id, root.id)]);
                 // Parents come before children, so each target parent exists already.
                 for n in self.db.subtree(who.tenant_id(), src.id).await? {
-                    let Some(&target_parent) = n.parent_id.and_then(|p| map.get(&p)) else { continue };
+                    let Some(&target_parent) = n.parent_id.and_then(|p| map.get(&p)) else {
+                        continue;
+                    };
                     let made = match n.kind {
                         NodeKind::Folder => {
                             self.db
-                                .create_folder(who.tenant_id(), target_parent, &n.name, &Self::new_etag(), self.now(), Some(who.user.id))
+                                .create_folder(
+                                    who.tenant_id(),
+                                    target_parent,
+                                    &n.name,
+                                    &Self::new_etag(),
+                                    self.now(),
+                                    Some(who.user.id),
+                                )
                                 .await?
                         }
                         NodeKind::File => self.copy_file(who, &n, target_parent, &n.name).await?,
@@ -75,12 +106,21 @@ impl Service {
                 root
             }
         };
-        self.audit(who, "node.copy", &from.to_string(), Some(&to.to_string())).await?;
+        self.audit(who, "node.copy", &from.to_string(), Some(&to.to_string()))
+            .await?;
         Ok(copy)
     }
 
-    async fn copy_file(&self, who: &Identity, src: &Node, parent_id: i64, name: &str) -> Result<Node> {
-        let vid = src.current_version_id.ok_or_else(|| ServiceError::NotFound(src.name.clone()))?;
+    async fn copy_file(
+        &self,
+        who: &Identity,
+        src: &Node,
+        parent_id: i64,
+        name: &str,
+    ) -> Result<Node> {
+        let vid = src
+            .current_version_id
+            .ok_or_else(|| ServiceError::NotFound(src.name.clone()))?;
         let v = self.db.version(who.tenant_id(), vid).await?;
         let key = BlobStore::new_key(who.tenant_id());
         self.blobs.copy(&v.blob_key, &key).await?;
@@ -109,7 +149,9 @@ impl Service {
                         capacity: tenant.capacity_bytes,
                         available: (tenant.capacity_bytes - tenant.used_bytes).max(0),
                     },
-                    DbError::PreconditionFailed => ServiceError::NameConflict(format!("{name} already exists")),
+                    DbError::PreconditionFailed => {
+                        ServiceError::NameConflict(format!("{name} already exists"))
+                    }
                     e => e.into(),
                 })
             }

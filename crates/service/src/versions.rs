@@ -20,10 +20,17 @@ impl Service {
 
     /// Makes an old version current again by adding it as the newest version
     /// (the history is kept; nothing is overwritten).
-    pub async fn restore_version(&self, who: &Identity, path: &NodePath, version_id: i64) -> Result<Node> {
+    pub async fn restore_version(
+        &self,
+        who: &Identity,
+        path: &NodePath,
+        version_id: i64,
+    ) -> Result<Node> {
         who.require_write()?;
         let (node, old) = self.file_at(who, path, Some(version_id)).await?;
-        let parent_id = node.parent_id.ok_or_else(|| ServiceError::NotAFile(path.to_string()))?;
+        let parent_id = node
+            .parent_id
+            .ok_or_else(|| ServiceError::NotAFile(path.to_string()))?;
         let key = BlobStore::new_key(who.tenant_id());
         self.blobs.copy(&old.blob_key, &key).await?;
         let tenant = self.db.tenant_by_id(who.tenant_id()).await?;
@@ -51,13 +58,21 @@ impl Service {
                         capacity: tenant.capacity_bytes,
                         available: (tenant.capacity_bytes - tenant.used_bytes).max(0),
                     },
-                    kura_db::DbError::PreconditionFailed => ServiceError::PreconditionFailed(path.to_string()),
+                    kura_db::DbError::PreconditionFailed => {
+                        ServiceError::PreconditionFailed(path.to_string())
+                    }
                     e => e.into(),
                 });
             }
         };
         self.delete_blobs(&out.pruned_blobs).await;
-        self.audit(who, "file.restore_version", &path.to_string(), Some(&version_id.to_string())).await?;
+        self.audit(
+            who,
+            "file.restore_version",
+            &path.to_string(),
+            Some(&version_id.to_string()),
+        )
+        .await?;
         Ok(out.node)
     }
 }

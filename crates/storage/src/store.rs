@@ -73,7 +73,10 @@ impl BlobStore {
                 if let Some(s) = secret(cfg)? {
                     b = b.with_secret_access_key(s);
                 }
-                Ok(Self { inner: Arc::new(b.build()?), local_root: None })
+                Ok(Self {
+                    inner: Arc::new(b.build()?),
+                    local_root: None,
+                })
             }
             "azure" => {
                 let mut b = object_store::azure::MicrosoftAzureBuilder::new()
@@ -89,7 +92,10 @@ impl BlobStore {
                 if let Some(s) = secret(cfg)? {
                     b = b.with_access_key(s);
                 }
-                Ok(Self { inner: Arc::new(b.build()?), local_root: None })
+                Ok(Self {
+                    inner: Arc::new(b.build()?),
+                    local_root: None,
+                })
             }
             other => Err(StorageError::Config(format!(
                 "storage.backend must be local, s3 or azure, not {other:?}"
@@ -102,12 +108,18 @@ impl BlobStore {
         std::fs::create_dir_all(root)?;
         let fs = object_store::local::LocalFileSystem::new_with_prefix(root)?
             .with_automatic_cleanup(true);
-        Ok(Self { inner: Arc::new(fs), local_root: Some(root.canonicalize()?) })
+        Ok(Self {
+            inner: Arc::new(fs),
+            local_root: Some(root.canonicalize()?),
+        })
     }
 
     /// Wraps any object store (tests use the in-memory one).
     pub fn from_object_store(inner: Arc<dyn ObjectStore>) -> Self {
-        Self { inner, local_root: None }
+        Self {
+            inner,
+            local_root: None,
+        }
     }
 
     /// A fresh, never-used key under the tenant's prefix.
@@ -179,7 +191,11 @@ impl BlobStore {
     }
 
     /// Opens a blob for reading, whole or a byte range (already validated against its size).
-    pub async fn get(&self, key: &str, range: Option<Range<u64>>) -> Result<BlobReader, StorageError> {
+    pub async fn get(
+        &self,
+        key: &str,
+        range: Option<Range<u64>>,
+    ) -> Result<BlobReader, StorageError> {
         let path = ObjPath::from(key);
         let opts = GetOptions::new().with_range(range.clone());
         let res = self.inner.get_opts(&path, opts).await.map_err(not_found)?;
@@ -202,7 +218,12 @@ impl BlobStore {
 
     /// Size of a blob.
     pub async fn size(&self, key: &str) -> Result<u64, StorageError> {
-        Ok(self.inner.head(&ObjPath::from(key)).await.map_err(not_found)?.size)
+        Ok(self
+            .inner
+            .head(&ObjPath::from(key))
+            .await
+            .map_err(not_found)?
+            .size)
     }
 
     /// Deletes a blob; deleting a missing blob is not an error.
@@ -235,7 +256,9 @@ impl BlobStore {
     /// Removes the staging files a killed process left beside local blobs
     /// (`<key>#<n>`, which object_store hides from listings). Returns how many.
     pub fn remove_local_staging(&self) -> Result<usize, StorageError> {
-        let Some(root) = &self.local_root else { return Ok(0) };
+        let Some(root) = &self.local_root else {
+            return Ok(0);
+        };
         let mut removed = 0;
         let mut stack = vec![root.clone()];
         while let Some(dir) = stack.pop() {
@@ -289,7 +312,9 @@ mod tests {
     use super::*;
 
     fn chunks(n: usize, size: usize) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
-        futures_util::stream::iter((0..n).map(move |i| Ok(Bytes::from(vec![(i % 251) as u8; size]))))
+        futures_util::stream::iter(
+            (0..n).map(move |i| Ok(Bytes::from(vec![(i % 251) as u8; size]))),
+        )
     }
 
     #[tokio::test]
@@ -298,16 +323,34 @@ mod tests {
         let s = BlobStore::local(&dir).unwrap();
         let n = s.put_stream("t/1/b/small", chunks(3, 1000)).await.unwrap();
         assert_eq!(n, 3000);
-        let n = s.put_stream("t/1/b/big", chunks(40, 1 << 20)).await.unwrap();
+        let n = s
+            .put_stream("t/1/b/big", chunks(40, 1 << 20))
+            .await
+            .unwrap();
         assert_eq!(n, 40 << 20);
-        let all: Vec<Bytes> = s.get("t/1/b/big", None).await.unwrap().try_collect().await.unwrap();
+        let all: Vec<Bytes> = s
+            .get("t/1/b/big", None)
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
         assert_eq!(all.iter().map(|b| b.len()).sum::<usize>(), 40 << 20);
-        let part: Vec<Bytes> = s.get("t/1/b/big", Some((1 << 20) - 2..(1 << 20) + 2)).await.unwrap().try_collect().await.unwrap();
+        let part: Vec<Bytes> = s
+            .get("t/1/b/big", Some((1 << 20) - 2..(1 << 20) + 2))
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
         let flat: Vec<u8> = part.concat();
         assert_eq!(flat, vec![0, 0, 1, 1]);
         assert_eq!(s.size("t/1/b/small").await.unwrap(), 3000);
         s.delete("t/1/b/small").await.unwrap();
-        assert!(matches!(s.size("t/1/b/small").await, Err(StorageError::NotFound)));
+        assert!(matches!(
+            s.size("t/1/b/small").await,
+            Err(StorageError::NotFound)
+        ));
         s.delete("t/1/b/small").await.unwrap();
     }
 
@@ -315,10 +358,15 @@ mod tests {
     async fn failed_stream_leaves_nothing() {
         let dir = tempdir();
         let s = BlobStore::local(&dir).unwrap();
-        let body = chunks(20, 1 << 20).chain(futures_util::stream::iter([Err(std::io::Error::other("client gone"))]));
+        let body = chunks(20, 1 << 20).chain(futures_util::stream::iter([Err(
+            std::io::Error::other("client gone"),
+        )]));
         let r = s.put_stream("t/1/b/x", body).await;
         assert!(matches!(r, Err(StorageError::Aborted(_))));
-        assert!(matches!(s.size("t/1/b/x").await, Err(StorageError::NotFound)));
+        assert!(matches!(
+            s.size("t/1/b/x").await,
+            Err(StorageError::NotFound)
+        ));
         // Give the abort's blocking cleanup a moment, then no staging file may remain.
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         assert_eq!(s.remove_local_staging().unwrap(), 0);
@@ -334,7 +382,10 @@ mod tests {
     }
 
     fn tempdir() -> PathBuf {
-        let d = std::env::temp_dir().join(format!("kura-storage-test-{}", uuid::Uuid::new_v4().simple()));
+        let d = std::env::temp_dir().join(format!(
+            "kura-storage-test-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
         std::fs::create_dir_all(&d).unwrap();
         d
     }

@@ -5,10 +5,10 @@ use super::json;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Caller};
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use kura_core::size::parse_size;
 use kura_core::{Role, TenantStatus};
 use kura_service::{NewTenant, NewUser, ServiceError};
@@ -60,17 +60,36 @@ pub struct UserBody {
 
 fn new_user(b: UserBody) -> Result<NewUser, ApiError> {
     let role = Role::parse(&b.role)?;
-    Ok(NewUser { login: b.login, display_name: b.display_name, email: b.email, role, password: b.password })
+    Ok(NewUser {
+        login: b.login,
+        display_name: b.display_name,
+        email: b.email,
+        role,
+        password: b.password,
+    })
 }
 
 /// `GET /api/v1/admin/tenants`
-pub async fn list_tenants(State(st): State<AppState>, Caller(who): Caller) -> Result<Response, ApiError> {
-    let items: Vec<_> = st.svc.list_tenants(&who).await?.iter().map(json::tenant).collect();
+pub async fn list_tenants(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+) -> Result<Response, ApiError> {
+    let items: Vec<_> = st
+        .svc
+        .list_tenants(&who)
+        .await?
+        .iter()
+        .map(json::tenant)
+        .collect();
     Ok(Json(serde_json::json!({ "items": items })).into_response())
 }
 
 /// `POST /api/v1/admin/tenants`
-pub async fn create_tenant(State(st): State<AppState>, Caller(who): Caller, ApiJson(b): ApiJson<TenantBody>) -> Result<Response, ApiError> {
+pub async fn create_tenant(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    ApiJson(b): ApiJson<TenantBody>,
+) -> Result<Response, ApiError> {
     let t = NewTenant {
         code: b.code,
         name: b.name,
@@ -83,7 +102,11 @@ pub async fn create_tenant(State(st): State<AppState>, Caller(who): Caller, ApiJ
 }
 
 /// `GET /api/v1/admin/tenants/{code}`
-pub async fn get_tenant(State(st): State<AppState>, Caller(who): Caller, Path(code): Path<String>) -> Result<Response, ApiError> {
+pub async fn get_tenant(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
     let t = st.svc.tenant(&who, &code).await?;
     Ok(Json(json::tenant(&t)).into_response())
 }
@@ -104,13 +127,25 @@ pub async fn patch_tenant(
         .map_err(|_| ServiceError::InvalidInput("status must be active or suspended".into()))?;
     let t = st
         .svc
-        .update_tenant(&who, &code, b.name.as_deref(), cap, status, b.keep_versions, b.trash_days)
+        .update_tenant(
+            &who,
+            &code,
+            b.name.as_deref(),
+            cap,
+            status,
+            b.keep_versions,
+            b.trash_days,
+        )
         .await?;
     Ok(Json(json::tenant(&t)).into_response())
 }
 
 /// `GET /api/v1/admin/tenants/{code}/usage`
-pub async fn tenant_usage(State(st): State<AppState>, Caller(who): Caller, Path(code): Path<String>) -> Result<Response, ApiError> {
+pub async fn tenant_usage(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
     Ok(Json(st.svc.usage(&who, Some(&code)).await?).into_response())
 }
 
@@ -131,13 +166,26 @@ pub async fn usage(State(st): State<AppState>, Caller(who): Caller) -> Result<Re
 }
 
 /// `GET /api/v1/users`
-pub async fn list_users(State(st): State<AppState>, Caller(who): Caller) -> Result<Response, ApiError> {
-    let items: Vec<_> = st.svc.list_users(&who).await?.iter().map(json::user).collect();
+pub async fn list_users(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+) -> Result<Response, ApiError> {
+    let items: Vec<_> = st
+        .svc
+        .list_users(&who)
+        .await?
+        .iter()
+        .map(json::user)
+        .collect();
     Ok(Json(serde_json::json!({ "items": items })).into_response())
 }
 
 /// `POST /api/v1/users`
-pub async fn create_user(State(st): State<AppState>, Caller(who): Caller, ApiJson(b): ApiJson<UserBody>) -> Result<Response, ApiError> {
+pub async fn create_user(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    ApiJson(b): ApiJson<UserBody>,
+) -> Result<Response, ApiError> {
     let u = st.svc.create_user(&who, None, new_user(b)?).await?;
     Ok((StatusCode::CREATED, Json(json::user(&u))).into_response())
 }

@@ -4,11 +4,11 @@ use super::json;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, Caller, tree_path};
 use crate::state::AppState;
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use kura_core::Node;
 use kura_service::{PutOptions, ServiceError};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -61,21 +61,39 @@ pub async fn put(
             v.to_str()
                 .ok()
                 .and_then(|s| s.trim().parse::<u64>().ok())
-                .ok_or_else(|| ServiceError::InvalidInput("Content-Length is not a number".into()))?,
+                .ok_or_else(|| {
+                    ServiceError::InvalidInput("Content-Length is not a number".into())
+                })?,
         ),
         None => None,
     };
     let if_none_match_any = header_str(h, header::IF_NONE_MATCH).is_some_and(|v| v.trim() == "*");
     if header_str(h, header::IF_NONE_MATCH).is_some_and(|v| v.trim() != "*") {
-        return Err(ServiceError::InvalidInput("only If-None-Match: * is supported on uploads".into()).into());
+        return Err(ServiceError::InvalidInput(
+            "only If-None-Match: * is supported on uploads".into(),
+        )
+        .into());
     }
     let if_match = header_str(h, header::IF_MATCH).map(|v| {
-        if v.trim() == "*" { "*".to_string() } else { bare_etag(v).to_string() }
+        if v.trim() == "*" {
+            "*".to_string()
+        } else {
+            bare_etag(v).to_string()
+        }
     });
-    let opts = PutOptions { parents: q.parents, if_none_match_any, if_match, content_length };
+    let opts = PutOptions {
+        parents: q.parents,
+        if_none_match_any,
+        if_match,
+        content_length,
+    };
     let body = req.into_body().into_data_stream();
     let out = st.svc.put_file(&who, &path, body, opts).await?;
-    let status = if out.created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if out.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     let mut res = (status, Json(json::node(&out.node, &path.to_string()))).into_response();
     if let Ok(v) = HeaderValue::from_str(&etag_header(&out.node.etag)) {
         res.headers_mut().insert(header::ETAG, v);
@@ -84,11 +102,22 @@ pub async fn put(
 }
 
 /// `DELETE /api/v1/files/{path}` (and folders): moves to the trash.
-pub async fn delete(State(st): State<AppState>, Caller(who): Caller, req: Request) -> Result<Response, ApiError> {
-    let prefix = if req.uri().path().starts_with(super::folders::PREFIX) { super::folders::PREFIX } else { PREFIX };
+pub async fn delete(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let prefix = if req.uri().path().starts_with(super::folders::PREFIX) {
+        super::folders::PREFIX
+    } else {
+        PREFIX
+    };
     let path = tree_path(req.uri(), prefix)?;
     let n = st.svc.delete(&who, &path).await?;
-    Ok(Json(serde_json::json!({ "trash_id": n.id, "item": json::node(&n, &path.to_string()) })).into_response())
+    Ok(
+        Json(serde_json::json!({ "trash_id": n.id, "item": json::node(&n, &path.to_string()) }))
+            .into_response(),
+    )
 }
 
 /// `GET`/`HEAD /api/v1/files/{path}`: download with ranges and conditional requests.
@@ -102,7 +131,8 @@ pub async fn get(
     let (node, version) = st.svc.file_at(&who, &path, q.version).await?;
     let h = req.headers();
     let size = u64::try_from(version.size).unwrap_or_default();
-    let modified = UNIX_EPOCH + Duration::from_millis(u64::try_from(node.modified_at).unwrap_or_default());
+    let modified =
+        UNIX_EPOCH + Duration::from_millis(u64::try_from(node.modified_at).unwrap_or_default());
     let etag = etag_header(&version.etag);
     let mut headers = HeaderMap::new();
     let set = |hm: &mut HeaderMap, k: header::HeaderName, v: &str| {
@@ -111,7 +141,11 @@ pub async fn get(
         }
     };
     set(&mut headers, header::ETAG, &etag);
-    set(&mut headers, header::LAST_MODIFIED, &httpdate::fmt_http_date(modified));
+    set(
+        &mut headers,
+        header::LAST_MODIFIED,
+        &httpdate::fmt_http_date(modified),
+    );
     set(&mut headers, header::ACCEPT_RANGES, "bytes");
     set(&mut headers, header::CACHE_CONTROL, "private, no-cache");
     if not_modified(h, &version.etag, modified) {
@@ -121,12 +155,22 @@ pub async fn get(
     set(
         &mut headers,
         header::CONTENT_TYPE,
-        node.content_type.as_deref().unwrap_or("application/octet-stream"),
+        node.content_type
+            .as_deref()
+            .unwrap_or("application/octet-stream"),
     );
-    set(&mut headers, header::CONTENT_DISPOSITION, &content_disposition(&node, q.inline));
+    set(
+        &mut headers,
+        header::CONTENT_DISPOSITION,
+        &content_disposition(&node, q.inline),
+    );
     let (status, len) = match &range {
         Some(r) => {
-            set(&mut headers, header::CONTENT_RANGE, &format!("bytes {}-{}/{size}", r.start, r.end - 1));
+            set(
+                &mut headers,
+                header::CONTENT_RANGE,
+                &format!("bytes {}-{}/{size}", r.start, r.end - 1),
+            );
             (StatusCode::PARTIAL_CONTENT, r.end - r.start)
         }
         None => (StatusCode::OK, size),
@@ -142,12 +186,22 @@ pub async fn get(
 /// RFC 9110 13.1.2-3: If-None-Match wins; If-Modified-Since only without it.
 fn not_modified(h: &HeaderMap, etag: &str, modified: std::time::SystemTime) -> bool {
     if let Some(inm) = header_str(h, header::IF_NONE_MATCH) {
-        return inm.split(',').any(|t| t.trim() == "*" || bare_etag(t) == etag);
+        return inm
+            .split(',')
+            .any(|t| t.trim() == "*" || bare_etag(t) == etag);
     }
-    if let Some(ims) = header_str(h, header::IF_MODIFIED_SINCE).and_then(|v| httpdate::parse_http_date(v).ok()) {
+    if let Some(ims) =
+        header_str(h, header::IF_MODIFIED_SINCE).and_then(|v| httpdate::parse_http_date(v).ok())
+    {
         // HTTP dates have whole seconds.
-        let m = modified.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-        let i = ims.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+        let m = modified
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let i = ims
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
         return m <= i;
     }
     false
@@ -156,31 +210,43 @@ fn not_modified(h: &HeaderMap, etag: &str, modified: std::time::SystemTime) -> b
 /// The single byte range asked for, if any and if it applies. Multiple ranges
 /// and malformed headers are ignored (the whole file is sent), as RFC 9110 allows.
 fn requested_range(h: &HeaderMap, etag: &str, size: u64) -> Result<Option<Range<u64>>, ApiError> {
-    let Some(spec) = header_str(h, header::RANGE) else { return Ok(None) };
+    let Some(spec) = header_str(h, header::RANGE) else {
+        return Ok(None);
+    };
     if let Some(ir) = header_str(h, header::IF_RANGE) {
         if bare_etag(ir) != etag || ir.trim().starts_with("W/") {
             return Ok(None);
         }
     }
-    let Some(spec) = spec.trim().strip_prefix("bytes=") else { return Ok(None) };
+    let Some(spec) = spec.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
     if spec.contains(',') {
         return Ok(None);
     }
-    let Some((a, b)) = spec.split_once('-') else { return Ok(None) };
+    let Some((a, b)) = spec.split_once('-') else {
+        return Ok(None);
+    };
     let (a, b) = (a.trim(), b.trim());
     let unsatisfiable = || ApiError(ServiceError::RangeNotSatisfiable(size));
     let range = if a.is_empty() {
-        let Ok(n) = b.parse::<u64>() else { return Ok(None) };
+        let Ok(n) = b.parse::<u64>() else {
+            return Ok(None);
+        };
         if n == 0 || size == 0 {
             return Err(unsatisfiable());
         }
         size.saturating_sub(n)..size
     } else {
-        let Ok(start) = a.parse::<u64>() else { return Ok(None) };
+        let Ok(start) = a.parse::<u64>() else {
+            return Ok(None);
+        };
         let end = if b.is_empty() {
             size
         } else {
-            let Ok(last) = b.parse::<u64>() else { return Ok(None) };
+            let Ok(last) = b.parse::<u64>() else {
+                return Ok(None);
+            };
             if last < start {
                 return Ok(None);
             }
@@ -198,13 +264,28 @@ fn requested_range(h: &HeaderMap, etag: &str, size: u64) -> Result<Option<Range<
 /// ASCII fallback for old clients.
 fn content_disposition(node: &Node, inline: bool) -> String {
     const ATTR: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'!').remove(b'#').remove(b'$').remove(b'&').remove(b'+')
-        .remove(b'-').remove(b'.').remove(b'^').remove(b'_').remove(b'`')
-        .remove(b'|').remove(b'~');
+        .remove(b'!')
+        .remove(b'#')
+        .remove(b'$')
+        .remove(b'&')
+        .remove(b'+')
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'^')
+        .remove(b'_')
+        .remove(b'`')
+        .remove(b'|')
+        .remove(b'~');
     let fallback: String = node
         .name
         .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let kind = if inline { "inline" } else { "attachment" };
     format!(
@@ -220,7 +301,10 @@ mod tests {
     fn hm(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            h.insert(header::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+            h.insert(
+                header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
         }
         h
     }
@@ -237,16 +321,30 @@ mod tests {
         assert_eq!(r("bytes=0-1,5-6").unwrap(), None);
         assert_eq!(r("items=0-1").unwrap(), None);
         assert_eq!(r("bytes=5-2").unwrap(), None);
-        let stale = requested_range(&hm(&[("range", "bytes=0-1"), ("if-range", "\"other\"")]), "e", 100);
+        let stale = requested_range(
+            &hm(&[("range", "bytes=0-1"), ("if-range", "\"other\"")]),
+            "e",
+            100,
+        );
         assert_eq!(stale.unwrap(), None);
     }
 
     #[test]
     fn disposition_keeps_japanese_names() {
         let mut n = Node {
-            id: 1, tenant_id: 1, parent_id: Some(1), kind: kura_core::NodeKind::File, name: "図面 A.pdf".into(),
-            size: 1, current_version_id: None, etag: "e".into(), content_type: None, created_at: 0,
-            modified_at: 0, modified_by: None, trashed_at: None,
+            id: 1,
+            tenant_id: 1,
+            parent_id: Some(1),
+            kind: kura_core::NodeKind::File,
+            name: "図面 A.pdf".into(),
+            size: 1,
+            current_version_id: None,
+            etag: "e".into(),
+            content_type: None,
+            created_at: 0,
+            modified_at: 0,
+            modified_by: None,
+            trashed_at: None,
         };
         assert_eq!(
             content_disposition(&n, false),

@@ -4,10 +4,10 @@ use super::json;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, Caller, tree_path};
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use kura_service::{ListOptions, ServiceError, SortKey};
 use serde::Deserialize;
 
@@ -36,7 +36,11 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let path = tree_path(req.uri(), PREFIX)?;
     let (node, created) = st.svc.create_folder(&who, &path, q.parents).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(json::node(&node, &path.to_string()))).into_response())
 }
 
@@ -53,18 +57,35 @@ pub async fn list(
         "size" => SortKey::Size,
         "modified" => SortKey::Modified,
         other => {
-            return Err(ServiceError::InvalidInput(format!("sort must be name, size or modified, not {other:?}")).into());
+            return Err(ServiceError::InvalidInput(format!(
+                "sort must be name, size or modified, not {other:?}"
+            ))
+            .into());
         }
     };
     let descending = match q.order.as_deref().unwrap_or("asc") {
         "asc" => false,
         "desc" => true,
-        other => return Err(ServiceError::InvalidInput(format!("order must be asc or desc, not {other:?}")).into()),
+        other => {
+            return Err(ServiceError::InvalidInput(format!(
+                "order must be asc or desc, not {other:?}"
+            ))
+            .into());
+        }
     };
-    let opts = ListOptions { sort, descending, limit: q.limit, cursor: q.cursor };
+    let opts = ListOptions {
+        sort,
+        descending,
+        limit: q.limit,
+        cursor: q.cursor,
+    };
     let page = st.svc.list_folder(&who, &path, &opts).await?;
     let base = path.to_string();
-    let items: Vec<_> = page.items.iter().map(|n| json::node(n, &json::join(&base, &n.name))).collect();
+    let items: Vec<_> = page
+        .items
+        .iter()
+        .map(|n| json::node(n, &json::join(&base, &n.name)))
+        .collect();
     Ok(Json(serde_json::json!({
         "path": base,
         "folder": json::node(&page.folder, &base),

@@ -1,10 +1,10 @@
 //! `/healthz` (the process answers) and `/readyz` (its backends answer too).
 
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 
 /// Liveness: no dependencies are checked.
 pub async fn healthz() -> &'static str {
@@ -16,7 +16,11 @@ pub async fn readyz(State(st): State<AppState>) -> Response {
     let db = st.svc.db().ping().await;
     let blobs = st.svc.blobs().check().await;
     let ok = db.is_ok() && blobs.is_ok();
-    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     if let Err(e) = &db {
         tracing::warn!(error = %e, "readiness: database unavailable");
     }

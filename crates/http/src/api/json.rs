@@ -24,7 +24,11 @@ pub fn node(n: &Node, path: &str) -> Value {
 
 /// `parent` joined with `name` as a display path.
 pub fn join(parent: &str, name: &str) -> String {
-    if parent == "/" { format!("/{name}") } else { format!("{parent}/{name}") }
+    if parent == "/" {
+        format!("/{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
 }
 
 /// A version of a file.

@@ -24,13 +24,27 @@ pub fn routes() -> Router<AppState> {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/v1/openapi.json", get(openapi::document))
-        .route("/api/v1/session", post(session::login).delete(session::logout))
+        .route(
+            "/api/v1/session",
+            post(session::login).delete(session::logout),
+        )
         .route("/api/v1/me", get(session::me))
-        .route("/api/v1/files/{*path}", get(files::get).put(files::put).delete(files::delete))
+        .route(
+            "/api/v1/files/{*path}",
+            get(files::get).put(files::put).delete(files::delete),
+        )
         .route("/api/v1/folders", get(folders::list))
         .route("/api/v1/folders/", get(folders::list))
-        .route("/api/v1/folders/{*path}", get(folders::list).post(folders::create).delete(files::delete))
-        .route("/api/v1/versions/{*path}", get(versions::list).post(versions::restore))
+        .route(
+            "/api/v1/folders/{*path}",
+            get(folders::list)
+                .post(folders::create)
+                .delete(files::delete),
+        )
+        .route(
+            "/api/v1/versions/{*path}",
+            get(versions::list).post(versions::restore),
+        )
         .route("/api/v1/move", post(ops::move_node))
         .route("/api/v1/copy", post(ops::copy))
         .route("/api/v1/trash", get(trash::list).delete(trash::empty))
@@ -39,13 +53,38 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))
         .route("/api/v1/usage", get(admin::usage))
-        .route("/api/v1/users", get(admin::list_users).post(admin::create_user))
-        .route("/api/v1/admin/tenants", get(admin::list_tenants).post(admin::create_tenant))
-        .route("/api/v1/admin/tenants/{code}", get(admin::get_tenant).patch(admin::patch_tenant))
-        .route("/api/v1/admin/tenants/{code}/usage", get(admin::tenant_usage))
-        .route("/api/v1/admin/tenants/{code}/users", post(admin::create_tenant_user))
-        .fallback(|| async { problem(StatusCode::NOT_FOUND, "no_route", "there is no such endpoint") })
+        .route(
+            "/api/v1/users",
+            get(admin::list_users).post(admin::create_user),
+        )
+        .route(
+            "/api/v1/admin/tenants",
+            get(admin::list_tenants).post(admin::create_tenant),
+        )
+        .route(
+            "/api/v1/admin/tenants/{code}",
+            get(admin::get_tenant).patch(admin::patch_tenant),
+        )
+        .route(
+            "/api/v1/admin/tenants/{code}/usage",
+            get(admin::tenant_usage),
+        )
+        .route(
+            "/api/v1/admin/tenants/{code}/users",
+            post(admin::create_tenant_user),
+        )
+        .fallback(|| async {
+            problem(
+                StatusCode::NOT_FOUND,
+                "no_route",
+                "there is no such endpoint",
+            )
+        })
         .method_not_allowed_fallback(|| async {
-            problem(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not support that method")
+            problem(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not support that method",
+            )
         })
 }

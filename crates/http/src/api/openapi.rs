@@ -9,6 +9,9 @@ pub const DOCUMENT: &str = include_str!("openapi.json");
 
 pub async fn document() -> Response {
     let mut res = DOCUMENT.into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     res
 }

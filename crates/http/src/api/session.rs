@@ -3,10 +3,10 @@
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Caller, ClientIp, SESSION_COOKIE, is_https};
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use kura_core::clock::rfc3339;
 use kura_service::AuthMethod;
 use serde::Deserialize;
@@ -37,11 +37,19 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Result<Response,
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|s| s.chars().take(300).collect::<String>());
-    let ApiJson(b): ApiJson<LoginBody> =
-        <ApiJson<LoginBody> as axum::extract::FromRequest<AppState>>::from_request(Request::from_parts(parts, body), &st).await?;
+    let ApiJson(b): ApiJson<LoginBody> = <ApiJson<LoginBody> as axum::extract::FromRequest<
+        AppState,
+    >>::from_request(Request::from_parts(parts, body), &st)
+    .await?;
     let s = st
         .svc
-        .login(&b.tenant, &b.login, &b.password, ip.as_string().as_deref(), ua.as_deref())
+        .login(
+            &b.tenant,
+            &b.login,
+            &b.password,
+            ip.as_string().as_deref(),
+            ua.as_deref(),
+        )
         .await?;
     let max_age = ((s.expires_at - st.svc.now_ms()) / 1000).max(1);
     let mut res = Json(json!({
@@ -54,7 +62,8 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Result<Response,
     if let Some(c) = session_cookie(&s.secret, max_age, secure) {
         res.headers_mut().insert(header::SET_COOKIE, c);
     }
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
 }
 
@@ -88,6 +97,7 @@ pub async fn me(Caller(who): Caller) -> Result<Response, ApiError> {
         "csrf_token": csrf,
     }))
     .into_response();
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
 }

@@ -3,10 +3,10 @@
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Caller};
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use kura_core::clock::rfc3339;
 use serde::Deserialize;
 
@@ -17,9 +17,20 @@ pub struct NewToken {
 }
 
 /// `POST /api/v1/tokens`: the secret is in this response and nowhere else, ever.
-pub async fn create(State(st): State<AppState>, Caller(who): Caller, ApiJson(b): ApiJson<NewToken>) -> Result<Response, ApiError> {
-    let (id, token) = st.svc.create_token(&who, &b.name, b.expires_in_days).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id, "name": b.name.trim(), "token": token }))).into_response())
+pub async fn create(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    ApiJson(b): ApiJson<NewToken>,
+) -> Result<Response, ApiError> {
+    let (id, token) = st
+        .svc
+        .create_token(&who, &b.name, b.expires_in_days)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "id": id, "name": b.name.trim(), "token": token })),
+    )
+        .into_response())
 }
 
 /// `GET /api/v1/tokens`
@@ -44,7 +55,11 @@ pub async fn list(State(st): State<AppState>, Caller(who): Caller) -> Result<Res
 }
 
 /// `DELETE /api/v1/tokens/{id}`
-pub async fn revoke(State(st): State<AppState>, Caller(who): Caller, Path(id): Path<i64>) -> Result<Response, ApiError> {
+pub async fn revoke(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
     st.svc.revoke_token(&who, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -3,14 +3,14 @@
 use super::json;
 use crate::error::ApiError;
 use crate::extract::Caller;
-use kura_service::ServiceError;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use kura_core::NodePath;
 use kura_core::clock::rfc3339;
+use kura_service::ServiceError;
 use serde::Deserialize;
 
 /// `GET /api/v1/trash`
@@ -59,7 +59,11 @@ pub async fn restore(
 }
 
 /// `DELETE /api/v1/trash/{id}`
-pub async fn purge(State(st): State<AppState>, Caller(who): Caller, Path(id): Path<i64>) -> Result<Response, ApiError> {
+pub async fn purge(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
     let bytes = st.svc.purge(&who, id).await?;
     Ok(Json(serde_json::json!({ "released_bytes": bytes })).into_response())
 }
@@ -67,5 +71,9 @@ pub async fn purge(State(st): State<AppState>, Caller(who): Caller, Path(id): Pa
 /// `DELETE /api/v1/trash`
 pub async fn empty(State(st): State<AppState>, Caller(who): Caller) -> Result<Response, ApiError> {
     let bytes = st.svc.empty_trash(&who).await?;
-    Ok((StatusCode::OK, Json(serde_json::json!({ "released_bytes": bytes }))).into_response())
+    Ok((
+        StatusCode::OK,
+        Json(serde_json::json!({ "released_bytes": bytes })),
+    )
+        .into_response())
 }

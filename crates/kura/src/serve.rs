@@ -1,0 +1,107 @@
+//! `kura serve`: start-up checks, the janitor, the HTTP server, graceful shutdown.
+
+use crate::config::Config;
+use crate::open;
+use anyhow::Context;
+use kura_http::{AppState, HttpConfig};
+use std::time::Duration;
+
+pub async fn run(cfg: Config) -> anyhow::Result<()> {
+    open::init_logging(&cfg)?;
+    let svc = open::service(&cfg, cfg.database.max_connections).await?;
+    if let Some(b) = svc.ensure_operator().await? {
+        // Printed once, to the console of whoever started the first run.
+        println!(
+            "\nKura created the operator account on this first start.\n  tenant:   {}\n  login:    {}\n  password: {}\nSign in with POST /api/v1/session. This password is not stored in clear anywhere and will not be shown again.\n",
+            b.tenant, b.login, b.password
+        );
+    }
+    let report = svc
+        .janitor_pass(true)
+        .await
+        .context("start-up cleanup failed")?;
+    tracing::info!(?report, "start-up cleanup done");
+    let trusted_proxies = cfg
+        .server
+        .trusted_proxies
+        .iter()
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .with_context(|| {
+                    format!("server.trusted_proxies: {s:?} is not an address or CIDR range")
+                })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let http_cfg = HttpConfig {
+        trusted_proxies,
+        force_secure_cookies: cfg.server.force_secure_cookies,
+    };
+    let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, data_dir = %cfg.server.data_dir.display(), backend = ?svc.db().backend(), "kura is serving");
+    eprintln!("Kura is listening on http://{addr}");
+
+    if cfg.server.janitor_interval_seconds > 0 {
+        let svc = svc.clone();
+        let every = Duration::from_secs(cfg.server.janitor_interval_seconds);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                match svc.janitor_pass(false).await {
+                    Ok(r) => tracing::debug!(?r, "janitor pass"),
+                    Err(e) => tracing::warn!(error = %e, "janitor pass failed"),
+                }
+            }
+        });
+    }
+
+    let grace = Duration::from_secs(cfg.server.shutdown_grace_seconds);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(kura_http::serve(
+        listener,
+        AppState::new(svc.clone(), http_cfg),
+        async move {
+            stop_rx.await.ok();
+        },
+    ));
+    shutdown_signal().await;
+    tracing::info!("shutting down: no new connections; in-flight requests may finish");
+    stop_tx.send(()).ok();
+    match tokio::time::timeout(grace, server).await {
+        Ok(res) => res
+            .context("server task failed")?
+            .context("server failed")?,
+        Err(_) => tracing::warn!(
+            "in-flight requests did not finish within {}s",
+            grace.as_secs()
+        ),
+    }
+    svc.db().close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
