@@ -1,0 +1,4 @@
+//! auth tests.
+
+#[allow(unused_imports)]
+use crate::common::*;

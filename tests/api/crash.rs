@@ -1,0 +1,4 @@
+//! crash tests.
+
+#[allow(unused_imports)]
+use crate::common::*;

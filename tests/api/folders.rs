@@ -1,0 +1,4 @@
+//! folders tests.
+
+#[allow(unused_imports)]
+use crate::common::*;

@@ -1,0 +1,4 @@
+//! isolation tests.
+
+#[allow(unused_imports)]
+use crate::common::*;

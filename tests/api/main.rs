@@ -1,0 +1,22 @@
+//! API integration tests against an in-process server on port 0. Every test
+//! runs twice: on SQLite and on PostgreSQL (a fresh database each).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+#![allow(dead_code, unused_imports)]
+
+#[macro_use]
+mod common;
+
+mod auth;
+mod crash;
+mod files;
+mod folders;
+mod isolation;
+mod openapi;
+mod quota;
+mod trash;
+mod versions;

@@ -1,0 +1,4 @@
+//! openapi tests.
+
+#[allow(unused_imports)]
+use crate::common::*;

@@ -1,0 +1,4 @@
+//! quota tests.
+
+#[allow(unused_imports)]
+use crate::common::*;

@@ -1,0 +1,4 @@
+//! trash tests.
+
+#[allow(unused_imports)]
+use crate::common::*;

@@ -1,0 +1,4 @@
+//! versions tests.
+
+#[allow(unused_imports)]
+use crate::common::*;
