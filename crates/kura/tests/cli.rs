@@ -444,3 +444,153 @@ fn tokio_stream_from(
 ) -> impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
+
+/// Every file under a folder, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_killed_mid_upload_leaves_nothing_after_restart() {
+    let dir = data_dir();
+    ok(&kura(
+        &dir,
+        &[
+            "admin",
+            "tenant",
+            "create",
+            "--code",
+            "acme",
+            "--name",
+            "A",
+            "--capacity",
+            "1GiB",
+        ],
+        None,
+    ));
+    ok(&kura(
+        &dir,
+        &[
+            "admin", "user", "create", "--tenant", "acme", "--login", "a", "--role", "admin",
+        ],
+        Some("admin-password-12\n"),
+    ));
+    let tok = ok(&kura(
+        &dir,
+        &[
+            "admin", "token", "create", "--tenant", "acme", "--login", "a",
+        ],
+        None,
+    ))
+    .trim()
+    .to_string();
+    let mut s = serve(&dir, &[]);
+    let http = reqwest::Client::new();
+    let r = http
+        .put(format!("{}/api/v1/files/keep.txt", s.base))
+        .bearer_auth(&tok)
+        .body("old content")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    // Two uploads in flight, each past the single-put threshold so they stage
+    // on disk: a new file and a replacement of keep.txt.
+    let mut senders = Vec::new();
+    for name in ["new.bin", "keep.txt"] {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(4);
+        let url = format!("{}/api/v1/files/{name}", s.base);
+        let http = http.clone();
+        let tok = tok.clone();
+        tokio::spawn(async move {
+            let body = reqwest::Body::wrap_stream(tokio_stream_from(rx));
+            http.put(url).bearer_auth(tok).body(body).send().await.ok();
+        });
+        for _ in 0..12 {
+            tx.send(Ok(bytes::Bytes::from(vec![7u8; 1 << 20])))
+                .await
+                .unwrap();
+        }
+        senders.push(tx);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let staged: Vec<_> = files_under(&dir.join("blobs"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains('#'))
+        .collect();
+    assert!(
+        !staged.is_empty(),
+        "the uploads should be staging on disk when the server dies"
+    );
+    s.child.kill().unwrap();
+    s.child.wait().unwrap();
+    drop(senders);
+
+    let s2 = serve(&dir, &[]);
+    let leftovers: Vec<_> = files_under(&dir.join("blobs"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains('#'))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "start-up cleanup removes staging files: {leftovers:?}"
+    );
+    let r = http
+        .get(format!("{}/api/v1/files/new.bin", s2.base))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "the interrupted new file is not visible");
+    let r = http
+        .get(format!("{}/api/v1/files/keep.txt", s2.base))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.text().await.unwrap(),
+        "old content",
+        "the replaced file keeps its old content"
+    );
+    let v: serde_json::Value = http
+        .get(format!("{}/api/v1/versions/keep.txt", s2.base))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["items"].as_array().unwrap().len(), 1, "no new version");
+    let u: serde_json::Value = http
+        .get(format!("{}/api/v1/usage", s2.base))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(u["used_bytes"], 11, "usage counts only the committed file");
+    assert_eq!(
+        files_under(&dir.join("blobs")).len(),
+        1,
+        "only the committed blob remains"
+    );
+    stop(s2);
+}
