@@ -61,3 +61,42 @@ impl Db {
         .await?)
     }
 }
+
+/// An event waiting to be written in a batch.
+#[derive(Debug, Clone)]
+pub struct NewAuditEvent {
+    pub tenant_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub action: String,
+    pub target: Option<String>,
+    pub detail: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: Timestamp,
+}
+
+impl Db {
+    /// Appends many events in one transaction.
+    pub async fn audit_many(&self, events: &[NewAuditEvent]) -> Result<(), DbError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        for e in events {
+            sqlx::query(
+                "INSERT INTO audit_events (tenant_id, user_id, action, target, detail, ip, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(e.tenant_id)
+            .bind(e.user_id)
+            .bind(e.action.as_str())
+            .bind(e.target.as_deref())
+            .bind(e.detail.as_deref())
+            .bind(e.ip.as_deref())
+            .bind(e.created_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

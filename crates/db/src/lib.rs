@@ -16,7 +16,7 @@ mod trash;
 mod users;
 mod versions;
 
-pub use audit::AuditEvent;
+pub use audit::{AuditEvent, NewAuditEvent};
 pub use error::DbError;
 pub use nodes::{ChildCursor, CommitFile, CommitOutcome, SortKey};
 pub use pool::{Backend, Db};

@@ -81,6 +81,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
             grace.as_secs()
         ),
     }
+    svc.flush_audit().await;
     svc.db().close().await;
     Ok(())
 }

@@ -257,9 +257,19 @@ impl Service {
     }
 
     /// Records a download in the audit log.
-    pub async fn audit_download(&self, who: &Identity, path: &NodePath) -> Result<()> {
-        self.audit(who, "file.download", &path.to_string(), None)
-            .await
+    /// (Batched: downloads are frequent.)
+    pub async fn audit_download(&self, who: &Identity, path: &NodePath, version_id: i64) {
+        self.audit_sink
+            .record(kura_db::NewAuditEvent {
+                tenant_id: Some(who.tenant_id()),
+                user_id: (who.user.id != 0).then_some(who.user.id),
+                action: "file.download".into(),
+                target: Some(path.to_string()),
+                detail: Some(format!("version {version_id}")),
+                ip: who.ip.clone(),
+                created_at: self.now(),
+            })
+            .await;
     }
 
     /// Deletes blobs whose metadata is already gone; failures stay queued for the janitor.

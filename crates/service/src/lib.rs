@@ -3,6 +3,7 @@
 //! is enforced here once.
 
 mod admin;
+mod audit_sink;
 mod auth;
 mod error;
 mod files;
@@ -62,17 +63,26 @@ pub struct Service {
     blobs: BlobStore,
     clock: Arc<dyn Clock>,
     cfg: ServiceConfig,
+    audit_sink: audit_sink::AuditSink,
 }
 
 impl Service {
-    /// Builds the service over already-opened backends.
+    /// Builds the service over already-opened backends. Must run inside a
+    /// tokio runtime (it starts the batched audit writer).
     pub fn new(db: Db, blobs: BlobStore, clock: Arc<dyn Clock>, cfg: ServiceConfig) -> Self {
+        let audit_sink = audit_sink::AuditSink::start(db.clone());
         Self {
             db,
             blobs,
             clock,
             cfg,
+            audit_sink,
         }
+    }
+
+    /// Writes every batched audit event queued so far (call before shutdown).
+    pub async fn flush_audit(&self) {
+        self.audit_sink.flush().await;
     }
 
     /// The metadata database (for readiness checks and admin tooling).

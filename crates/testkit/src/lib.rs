@@ -105,6 +105,7 @@ impl TestServer {
         if let Some(t) = self.task.take() {
             t.await.ok();
         }
+        self.svc.flush_audit().await;
         self.svc.db().close().await;
         (self.db_url.clone(), self.data_dir.clone())
     }

@@ -179,7 +179,9 @@ pub async fn get(
     if req.method() == Method::HEAD {
         return Ok((status, headers).into_response());
     }
+    let vid = version.id;
     let dl = st.svc.open_version(node, version, range).await?;
+    st.svc.audit_download(&who, &path, vid).await;
     Ok((status, headers, Body::from_stream(dl.body)).into_response())
 }
 
