@@ -56,6 +56,10 @@ pub struct CommitFile<'a> {
     pub if_none_match_any: bool,
     /// `If-Match`: fail unless the current etag is this one.
     pub if_match: Option<&'a str>,
+    /// When set, a `file.upload` audit event for this path is written in the
+    /// same transaction, so the log never misses or invents an upload.
+    pub audit_path: Option<&'a str>,
+    pub audit_ip: Option<&'a str>,
 }
 
 /// What the upload transaction did.
@@ -143,16 +147,21 @@ impl Db {
         names: &[&str],
     ) -> Result<Option<Node>, DbError> {
         let mut conn = self.pool.acquire().await?;
-        let mut cur = node_in(&mut conn, tenant_id, root_id).await?;
-        for n in names {
-            if cur.kind != NodeKind::Folder {
-                return Ok(None);
-            }
-            match live_child_in(&mut conn, tenant_id, cur.id, &name_key(n)).await? {
-                Some(next) => cur = next,
-                None => return Ok(None),
+        // One indexed lookup per name; the root itself is read only when asked for.
+        let Some((last, walk)) = names.split_last() else {
+            return Ok(Some(node_in(&mut conn, tenant_id, root_id).await?));
+        };
+        let mut parent = root_id;
+        for n in walk {
+            match live_child_in(&mut conn, tenant_id, parent, &name_key(n)).await? {
+                Some(next) if next.kind == NodeKind::Folder => parent = next.id,
+                _ => return Ok(None),
             }
         }
+        let cur = match live_child_in(&mut conn, tenant_id, parent, &name_key(last)).await? {
+            Some(n) => n,
+            None => return Ok(None),
+        };
         Ok(Some(cur))
     }
 
@@ -444,6 +453,25 @@ async fn commit_in(
     } else {
         crate::versions::prune_in(tx, c.tenant_id, node_id, c.keep_versions.max(1), c.now).await?
     };
+    if let Some(target) = c.audit_path {
+        let detail = format!(
+            "{} bytes, {}",
+            c.size,
+            if created { "new file" } else { "new version" }
+        );
+        sqlx::query(
+            "INSERT INTO audit_events (tenant_id, user_id, action, target, detail, ip, created_at)
+             VALUES ($1, $2, 'file.upload', $3, $4, $5, $6)",
+        )
+        .bind(c.tenant_id)
+        .bind(c.user_id)
+        .bind(target)
+        .bind(detail)
+        .bind(c.audit_ip)
+        .bind(c.now)
+        .execute(&mut **tx)
+        .await?;
+    }
     let node = node_in(tx, c.tenant_id, node_id).await?;
     Ok(CommitOutcome {
         node,

@@ -166,21 +166,29 @@ impl Db {
 
     /// Finds a token by the hash of its secret.
     pub async fn token(&self, token_hash: &str) -> Result<TokenRecord, DbError> {
-        let row: Option<(i64, Option<i64>, Option<i64>, Option<i64>, i64)> = sqlx::query_as(
-            "SELECT id, expires_at, revoked_at, last_used_at, user_id FROM api_tokens WHERE token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        let (id, expires_at, revoked_at, last_used_at, user_id) = row.ok_or(DbError::NotFound)?;
-        let (user, tenant) = self.user_and_tenant(user_id).await?;
+        // One query on the hot path of every API call: token, user and tenant.
+        let sql = format!(
+            "SELECT k.id AS k_id, k.expires_at AS k_expires_at, k.revoked_at AS k_revoked_at,
+                    k.last_used_at AS k_last_used_at, {}
+             FROM api_tokens k JOIN users u ON u.id = k.user_id JOIN tenants t ON t.id = u.tenant_id
+             WHERE k.token_hash = $1",
+            user_tenant_cols()
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(DbError::NotFound)?;
+        use sqlx::Row;
+        let user: UserRow = sqlx::FromRow::from_row(&row)?;
+        let tenant = TenantRow::from_prefixed(&row)?;
         Ok(TokenRecord {
-            id,
-            expires_at,
-            revoked_at,
-            last_used_at,
-            user,
-            tenant,
+            id: row.try_get("k_id")?,
+            expires_at: row.try_get("k_expires_at")?,
+            revoked_at: row.try_get("k_revoked_at")?,
+            last_used_at: row.try_get("k_last_used_at")?,
+            user: user.try_into()?,
+            tenant: tenant.try_into()?,
         })
     }
 
@@ -224,13 +232,8 @@ impl Db {
     /// A user together with their tenant, in one query.
     async fn user_and_tenant(&self, user_id: i64) -> Result<(User, Tenant), DbError> {
         let sql = format!(
-            "SELECT {}, {} FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.id = $1",
-            prefixed(USER_COLS, "u"),
-            prefixed(TENANT_COLS, "t")
-                .split(", ")
-                .map(|c| format!("{c} AS t_{}", c.trim_start_matches("t.")))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "SELECT {} FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.id = $1",
+            user_tenant_cols()
         );
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(user_id)
@@ -241,4 +244,14 @@ impl Db {
         let tenant = TenantRow::from_prefixed(&row)?;
         Ok((user.try_into()?, tenant.try_into()?))
     }
+}
+
+/// User columns as they are, tenant columns as `t_<column>`, for `users u JOIN tenants t`.
+fn user_tenant_cols() -> String {
+    let t = TENANT_COLS
+        .split(", ")
+        .map(|c| format!("t.{c} AS t_{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("{}, {t}", prefixed(USER_COLS, "u"))
 }

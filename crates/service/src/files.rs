@@ -90,7 +90,9 @@ impl Service {
             }
             _ => {}
         }
-        let tenant = self.db.tenant_by_id(who.tenant_id()).await?;
+        // The tenant as read with the caller's credentials a moment ago; the
+        // commit re-checks the capacity atomically.
+        let tenant = &who.tenant;
         let available = (tenant.capacity_bytes - tenant.used_bytes).max(0);
         let quota_err = || ServiceError::QuotaExceeded {
             capacity: tenant.capacity_bytes,
@@ -153,6 +155,7 @@ impl Service {
         let size = i64::try_from(stored).map_err(|_| quota_err())?;
         let etag = Self::new_etag();
         let content_type = mime_guess::from_path(name.as_str()).first_raw();
+        let path_text = path.to_string();
         let commit = CommitFile {
             tenant_id: who.tenant_id(),
             parent_id: parent.id,
@@ -166,6 +169,8 @@ impl Service {
             keep_versions: tenant.keep_versions,
             if_none_match_any: opts.if_none_match_any,
             if_match: opts.if_match.as_deref(),
+            audit_path: Some(&path_text),
+            audit_ip: who.ip.as_deref(),
         };
         let outcome = match self.db.commit_file(&commit).await {
             Ok(o) => o,
@@ -189,13 +194,6 @@ impl Service {
             }
         };
         self.delete_blobs(&outcome.pruned_blobs).await;
-        let action = if outcome.created {
-            "file.create"
-        } else {
-            "file.version"
-        };
-        self.audit(who, action, &path.to_string(), Some(&size.to_string()))
-            .await?;
         Ok(PutResult {
             node: outcome.node,
             created: outcome.created,

@@ -22,13 +22,18 @@ impl Service {
         path: &NodePath,
         create: bool,
     ) -> Result<Node> {
-        let mut cur = self.db.node(who.tenant_id(), who.tenant.root_id).await?;
+        if path.is_root() {
+            return Ok(self.db.node(who.tenant_id(), who.tenant.root_id).await?);
+        }
+        // Walk by id from the tenant's root; only the last folder is returned.
+        let mut cur_id = who.tenant.root_id;
+        let mut cur = None;
         let mut walked = NodePath::root();
         for name in path.names() {
             walked = walked.join(name);
             let next = match self
                 .db
-                .child(who.tenant_id(), cur.id, name.as_str())
+                .child(who.tenant_id(), cur_id, name.as_str())
                 .await?
             {
                 Some(n) => n,
@@ -36,7 +41,7 @@ impl Service {
                     .db
                     .create_folder(
                         who.tenant_id(),
-                        cur.id,
+                        cur_id,
                         name.as_str(),
                         &Self::new_etag(),
                         self.now(),
@@ -48,7 +53,7 @@ impl Service {
                     // Created concurrently by someone else: use theirs.
                     Err(DbError::Conflict(_)) => self
                         .db
-                        .child(who.tenant_id(), cur.id, name.as_str())
+                        .child(who.tenant_id(), cur_id, name.as_str())
                         .await?
                         .ok_or_else(|| ServiceError::NotFound(walked.to_string()))?,
                     Err(e) => return Err(e.into()),
@@ -58,9 +63,10 @@ impl Service {
             if next.kind != NodeKind::Folder {
                 return Err(ServiceError::NotAFolder(walked.to_string()));
             }
-            cur = next;
+            cur_id = next.id;
+            cur = Some(next);
         }
-        Ok(cur)
+        cur.ok_or_else(|| ServiceError::NotFound(path.to_string()))
     }
 
     /// Names from the root down to a node (for trash listings and audit).

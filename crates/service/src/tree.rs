@@ -139,6 +139,8 @@ impl Service {
             keep_versions: tenant.keep_versions,
             if_none_match_any: true,
             if_match: None,
+            audit_path: None,
+            audit_ip: None,
         };
         match self.db.commit_file(&commit).await {
             Ok(o) => Ok(o.node),

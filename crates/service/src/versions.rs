@@ -48,6 +48,8 @@ impl Service {
             keep_versions: tenant.keep_versions,
             if_none_match_any: false,
             if_match: Some(&node.etag),
+            audit_path: None,
+            audit_ip: None,
         };
         let out = match self.db.commit_file(&commit).await {
             Ok(o) => o,
