@@ -6,7 +6,7 @@ use crate::rows::{NODE_COLS, NodeRow};
 use crate::{Db, DbError};
 use kura_core::name::name_key;
 use kura_core::{Node, NodeKind, Timestamp};
-use sqlx::{Any, AnyConnection, AssertSqlSafe, Transaction};
+use sqlx::{AnyConnection, AssertSqlSafe};
 
 /// Column a folder listing is sorted by (folders always come first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -369,17 +369,14 @@ async fn is_ancestor_or_self(
     Ok(found.is_some())
 }
 
-async fn commit_in(
-    tx: &mut Transaction<'static, Any>,
-    c: &CommitFile<'_>,
-) -> Result<CommitOutcome, DbError> {
+async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitOutcome, DbError> {
     let reserved = sqlx::query(
         "UPDATE tenants SET used_bytes = used_bytes + $2
          WHERE id = $1 AND used_bytes + $2 <= capacity_bytes AND status = 'active'",
     )
     .bind(c.tenant_id)
     .bind(c.size)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     if reserved.rows_affected() == 0 {
         return Err(DbError::QuotaExceeded);
@@ -417,7 +414,7 @@ async fn commit_in(
             .bind(c.etag)
             .bind(c.now)
             .bind(c.user_id)
-            .fetch_one(&mut **tx)
+            .fetch_one(&mut *tx)
             .await?;
             (id, true)
         }
@@ -433,7 +430,7 @@ async fn commit_in(
     .bind(c.etag)
     .bind(c.now)
     .bind(c.user_id)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     sqlx::query(
         "UPDATE nodes SET current_version_id = $2, size = $3, etag = $4, content_type = $5,
@@ -446,7 +443,7 @@ async fn commit_in(
     .bind(c.content_type)
     .bind(c.now)
     .bind(c.user_id)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     let pruned_blobs = if created {
         Vec::new()
@@ -469,7 +466,7 @@ async fn commit_in(
         .bind(detail)
         .bind(c.audit_ip)
         .bind(c.now)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     let node = node_in(tx, c.tenant_id, node_id).await?;

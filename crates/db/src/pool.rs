@@ -4,8 +4,10 @@
 use crate::DbError;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -22,6 +24,41 @@ pub enum Backend {
 pub struct Db {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    /// SQLite allows one writer; its busy handler makes waiting writers sleep
+    /// in growing steps (1, 2, 5, 10 ms...). Queueing this process's writers
+    /// here hands the lock over without sleeping. `None` on PostgreSQL.
+    write_gate: Option<Arc<Mutex<()>>>,
+}
+
+/// A write transaction (and, on SQLite, this process's writer slot).
+pub(crate) struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _gate: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> Result<(), DbError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn rollback(self) -> Result<(), DbError> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
 }
 
 impl Db {
@@ -55,7 +92,12 @@ impl Db {
             });
         }
         let pool = opts.connect(url).await?;
-        Ok(Self { pool, backend })
+        let write_gate = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Ok(Self {
+            pool,
+            backend,
+            write_gate,
+        })
     }
 
     /// The engine in use.
@@ -75,11 +117,16 @@ impl Db {
 
     /// Begins a transaction that will write. On SQLite it takes the write lock
     /// up front, so two writers queue instead of failing on lock upgrade.
-    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, DbError> {
-        Ok(match self.backend {
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx, DbError> {
+        let gate = match &self.write_gate {
+            Some(g) => Some(g.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
-        })
+        };
+        Ok(WriteTx { tx, _gate: gate })
     }
 
     /// Checks that the database answers.

@@ -3,7 +3,7 @@
 use crate::rows::{VERSION_COLS, VersionRow};
 use crate::{Db, DbError};
 use kura_core::{Timestamp, Version};
-use sqlx::{Any, AssertSqlSafe, Transaction};
+use sqlx::{AnyConnection, AssertSqlSafe};
 
 impl Db {
     /// Versions of a file, newest first.
@@ -51,7 +51,7 @@ impl Db {
 /// Deletes the oldest versions of a node beyond `keep`, releases their bytes and
 /// queues their blobs for deletion; returns the blob keys.
 pub(crate) async fn prune_in(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant_id: i64,
     node_id: i64,
     keep: i64,
@@ -63,7 +63,7 @@ pub(crate) async fn prune_in(
         "SELECT id, blob_key, size FROM versions WHERE node_id = $1 ORDER BY id DESC",
     )
     .bind(node_id)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *tx)
     .await?;
     let old: Vec<_> = all
         .into_iter()
@@ -73,7 +73,7 @@ pub(crate) async fn prune_in(
     for (id, key, size) in old {
         sqlx::query("DELETE FROM versions WHERE id = $1")
             .bind(id)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         release_in(tx, tenant_id, size).await?;
         queue_deletion_in(tx, tenant_id, &key, now).await?;
@@ -84,21 +84,21 @@ pub(crate) async fn prune_in(
 
 /// Gives bytes back to a tenant's capacity.
 pub(crate) async fn release_in(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant_id: i64,
     bytes: i64,
 ) -> Result<(), DbError> {
     sqlx::query("UPDATE tenants SET used_bytes = CASE WHEN used_bytes > $2 THEN used_bytes - $2 ELSE 0 END WHERE id = $1")
         .bind(tenant_id)
         .bind(bytes)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
 
 /// Records that a blob must be deleted once the transaction commits.
 pub(crate) async fn queue_deletion_in(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     tenant_id: i64,
     key: &str,
     now: Timestamp,
@@ -107,7 +107,7 @@ pub(crate) async fn queue_deletion_in(
         .bind(key)
         .bind(tenant_id)
         .bind(now)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
