@@ -199,3 +199,9 @@ pub struct Version {
     pub created_at: Timestamp,
     pub created_by: Option<Id>,
 }
+
+/// True if an If-Match value (`*`, one etag, or a comma-separated list of bare
+/// etags) names `etag`.
+pub fn etag_matches(if_match: &str, etag: &str) -> bool {
+    if_match == "*" || if_match.split(',').any(|t| !t.is_empty() && t == etag)
+}

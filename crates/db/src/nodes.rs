@@ -396,7 +396,7 @@ async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitO
     }
     if let Some(want) = c.if_match {
         match &existing {
-            Some(e) if want == "*" || e.etag == want => {}
+            Some(e) if kura_core::model::etag_matches(want, &e.etag) => {}
             _ => return Err(DbError::PreconditionFailed),
         }
     }

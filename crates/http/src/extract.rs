@@ -174,3 +174,20 @@ pub fn tree_path(uri: &Uri, prefix: &str) -> Result<NodePath, ApiError> {
     let rest = raw.strip_prefix(prefix).unwrap_or("");
     Ok(NodePath::parse_url_encoded(rest)?)
 }
+
+/// Path parameters whose rejections are problem+json.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Self(v)),
+            Err(e) => Err(ServiceError::InvalidInput(format!(
+                "the URL is not valid: {}",
+                e.body_text()
+            ))
+            .into()),
+        }
+    }
+}

@@ -201,6 +201,10 @@ impl Service {
     /// A tenant by code (operator only).
     pub async fn tenant(&self, who: &Identity, code: &str) -> Result<Tenant> {
         who.require_operator()?;
+        // The operator's own tenant is not a customer contract: not managed here.
+        if code.eq_ignore_ascii_case(SYSTEM_TENANT) {
+            return Err(ServiceError::NotFound(format!("tenant {code:?}")));
+        }
         self.db
             .tenant_by_code(&code.to_ascii_lowercase())
             .await
@@ -223,6 +227,12 @@ impl Service {
         trash_days: Option<i64>,
     ) -> Result<Tenant> {
         let t = self.tenant(who, code).await?;
+        let name = name.map(str::trim);
+        if name.is_some_and(|n| n.is_empty() || n.chars().count() > 200) {
+            return Err(ServiceError::InvalidInput(
+                "a tenant name has 1-200 characters".into(),
+            ));
+        }
         check_keep_and_trash(
             keep_versions.unwrap_or(t.keep_versions),
             trash_days.unwrap_or(t.trash_days),
@@ -253,9 +263,11 @@ impl Service {
                 who.tenant.clone()
             }
         };
-        if u.role == Role::Operator && who.user.role != Role::Operator {
-            return Err(ServiceError::Forbidden(
-                "only the operator can create operators".into(),
+        // Operators are made only at first start, in the operator's tenant:
+        // an operator inside a customer tenant could manage every tenant.
+        if u.role == Role::Operator {
+            return Err(ServiceError::InvalidInput(
+                "the role must be admin, member or guest".into(),
             ));
         }
         let login = validate_login(&u.login)?;

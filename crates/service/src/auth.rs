@@ -135,6 +135,9 @@ impl Service {
         if s.user.status != UserStatus::Active {
             return Err(ServiceError::Unauthenticated);
         }
+        if s.tenant.status != TenantStatus::Active && s.user.role != kura_core::Role::Operator {
+            return Err(ServiceError::TenantSuspended);
+        }
         if now - s.last_seen_at > TOUCH_EVERY_MS {
             let expires =
                 (now + self.cfg.session_idle_ms).min(s.created_at + self.cfg.session_max_ms);
@@ -163,6 +166,9 @@ impl Service {
         }
         if t.expires_at.is_some_and(|e| now >= e) {
             return Err(ServiceError::Expired);
+        }
+        if t.tenant.status != TenantStatus::Active && t.user.role != kura_core::Role::Operator {
+            return Err(ServiceError::TenantSuspended);
         }
         if t.last_used_at.is_none_or(|l| now - l > TOUCH_EVERY_MS) {
             self.db.touch_token(t.id, now).await?;

@@ -84,7 +84,7 @@ impl Service {
                 if opts
                     .if_match
                     .as_deref()
-                    .is_some_and(|m| m != "*" && m != n.etag) =>
+                    .is_some_and(|m| !kura_core::model::etag_matches(m, &n.etag)) =>
             {
                 return Err(ServiceError::PreconditionFailed(path.to_string()));
             }

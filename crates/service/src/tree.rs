@@ -9,7 +9,14 @@ use std::collections::HashMap;
 
 impl Service {
     /// Moves a file or folder (and everything below it) to the trash.
-    pub async fn delete(&self, who: &Identity, path: &NodePath) -> Result<Node> {
+    /// With `expect`, refuses to delete an item of the other kind (a DELETE on
+    /// /files must not remove a folder tree by mistake).
+    pub async fn delete(
+        &self,
+        who: &Identity,
+        path: &NodePath,
+        expect: Option<NodeKind>,
+    ) -> Result<Node> {
         who.require_write()?;
         if path.is_root() {
             return Err(ServiceError::Forbidden(
@@ -17,6 +24,15 @@ impl Service {
             ));
         }
         let node = self.node_at(who, path).await?;
+        match (expect, node.kind) {
+            (Some(NodeKind::File), NodeKind::Folder) => {
+                return Err(ServiceError::NotAFile(path.to_string()));
+            }
+            (Some(NodeKind::Folder), NodeKind::File) => {
+                return Err(ServiceError::NotAFolder(path.to_string()));
+            }
+            _ => {}
+        }
         let n = self
             .db
             .trash_node(who.tenant_id(), node.id, self.now(), Some(who.user.id))

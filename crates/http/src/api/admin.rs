@@ -3,10 +3,10 @@
 
 use super::json;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, ApiPath, Caller};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kura_core::size::parse_size;
@@ -105,7 +105,7 @@ pub async fn create_tenant(
 pub async fn get_tenant(
     State(st): State<AppState>,
     Caller(who): Caller,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let t = st.svc.tenant(&who, &code).await?;
     Ok(Json(json::tenant(&t)).into_response())
@@ -115,7 +115,7 @@ pub async fn get_tenant(
 pub async fn patch_tenant(
     State(st): State<AppState>,
     Caller(who): Caller,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(b): ApiJson<TenantPatch>,
 ) -> Result<Response, ApiError> {
     let cap = b.capacity.as_ref().map(Capacity::bytes).transpose()?;
@@ -144,7 +144,7 @@ pub async fn patch_tenant(
 pub async fn tenant_usage(
     State(st): State<AppState>,
     Caller(who): Caller,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     Ok(Json(st.svc.usage(&who, Some(&code)).await?).into_response())
 }
@@ -153,7 +153,7 @@ pub async fn tenant_usage(
 pub async fn create_tenant_user(
     State(st): State<AppState>,
     Caller(who): Caller,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(b): ApiJson<UserBody>,
 ) -> Result<Response, ApiError> {
     let u = st.svc.create_user(&who, Some(&code), new_user(b)?).await?;

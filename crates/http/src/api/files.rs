@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use kura_core::Node;
+use kura_core::{Node, NodeKind};
 use kura_service::{PutOptions, ServiceError};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
@@ -74,11 +74,22 @@ pub async fn put(
         )
         .into());
     }
+    // RFC 9110 13.1.1: If-Match uses the strong comparison, so a weak tag
+    // never matches; of a list, the one that names the current etag counts.
     let if_match = header_str(h, header::IF_MATCH).map(|v| {
         if v.trim() == "*" {
-            "*".to_string()
-        } else {
-            bare_etag(v).to_string()
+            return "*".to_string();
+        }
+        let strong: Vec<&str> = v
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.starts_with("W/"))
+            .map(|t| t.trim_matches('"'))
+            .collect();
+        match strong.as_slice() {
+            [one] => (*one).to_string(),
+            // Several candidates: resolved against the current etag below.
+            _ => strong.join(","),
         }
     });
     let opts = PutOptions {
@@ -113,7 +124,12 @@ pub async fn delete(
         PREFIX
     };
     let path = tree_path(req.uri(), prefix)?;
-    let n = st.svc.delete(&who, &path).await?;
+    let expect = if prefix == PREFIX {
+        NodeKind::File
+    } else {
+        NodeKind::Folder
+    };
+    let n = st.svc.delete(&who, &path, Some(expect)).await?;
     Ok(
         Json(serde_json::json!({ "trash_id": n.id, "item": json::node(&n, &path.to_string()) }))
             .into_response(),
@@ -131,8 +147,13 @@ pub async fn get(
     let (node, version) = st.svc.file_at(&who, &path, q.version).await?;
     let h = req.headers();
     let size = u64::try_from(version.size).unwrap_or_default();
-    let modified =
-        UNIX_EPOCH + Duration::from_millis(u64::try_from(node.modified_at).unwrap_or_default());
+    // An old version was last modified when it was stored.
+    let stamp = if q.version.is_some() {
+        version.created_at
+    } else {
+        node.modified_at
+    };
+    let modified = UNIX_EPOCH + Duration::from_millis(u64::try_from(stamp).unwrap_or_default());
     let etag = etag_header(&version.etag);
     let mut headers = HeaderMap::new();
     let set = |hm: &mut HeaderMap, k: header::HeaderName, v: &str| {

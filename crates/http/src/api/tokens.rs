@@ -1,10 +1,10 @@
 //! `/api/v1/tokens`: personal access tokens of the caller.
 
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, ApiPath, Caller};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kura_core::clock::rfc3339;
@@ -58,7 +58,7 @@ pub async fn list(State(st): State<AppState>, Caller(who): Caller) -> Result<Res
 pub async fn revoke(
     State(st): State<AppState>,
     Caller(who): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     st.svc.revoke_token(&who, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -2,10 +2,10 @@
 
 use super::json;
 use crate::error::ApiError;
-use crate::extract::Caller;
+use crate::extract::{ApiPath, Caller};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kura_core::NodePath;
@@ -42,7 +42,7 @@ pub struct RestoreBody {
 pub async fn restore(
     State(st): State<AppState>,
     Caller(who): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     // The body is optional: empty means "where it was".
@@ -62,7 +62,7 @@ pub async fn restore(
 pub async fn purge(
     State(st): State<AppState>,
     Caller(who): Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let bytes = st.svc.purge(&who, id).await?;
     Ok(Json(serde_json::json!({ "released_bytes": bytes })).into_response())
