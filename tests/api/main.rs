@@ -11,6 +11,7 @@
 #[macro_use]
 mod common;
 
+mod admin;
 mod auth;
 mod crash;
 mod files;
