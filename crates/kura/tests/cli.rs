@@ -107,6 +107,14 @@ fn serve(dir: &Path, envs: &[(&str, &str)]) -> Server {
     }
 }
 
+impl Drop for Server {
+    /// A failing test must not leave a server running.
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
 fn stop(mut s: Server) -> std::process::ExitStatus {
     Command::new("kill")
         .args(["-TERM", &s.child.id().to_string()])
