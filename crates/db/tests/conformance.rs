@@ -1,0 +1,446 @@
+//! Repository conformance suite: the same tests on SQLite and on PostgreSQL.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use kura_core::{NodeKind, Role};
+use kura_db::{CommitFile, Db, DbError, SortKey};
+
+async fn sqlite() -> Db {
+    let dir = std::env::temp_dir().join(format!("kura-db-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = Db::connect(
+        &format!("sqlite://{}?mode=rwc", dir.join("k.db").display()),
+        4,
+    )
+    .await
+    .unwrap();
+    db.migrate().await.unwrap();
+    db
+}
+
+async fn postgres() -> Db {
+    sqlx::any::install_default_drivers();
+    let admin = std::env::var("KURA_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("kura_test_{}", uuid::Uuid::new_v4().simple());
+    let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .unwrap();
+    sqlx::Executor::execute(
+        &mut c,
+        sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
+    )
+    .await
+    .unwrap();
+    let base = admin.rsplit_once('/').unwrap().0;
+    let db = Db::connect(&format!("{base}/{name}"), 4).await.unwrap();
+    db.migrate().await.unwrap();
+    db
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() { super::$name(super::sqlite().await).await }
+            #[tokio::test]
+            async fn postgres() { super::$name(super::postgres().await).await }
+        }
+    )*};
+}
+
+conformance!(
+    tenants_and_users,
+    names_are_unique_per_folder_ignoring_case,
+    listing_pages_in_order_with_folders_first,
+    commit_reserves_quota_atomically_and_prunes_versions,
+    trash_restore_and_purge_release_bytes,
+    sessions_and_tokens,
+    moves_refuse_cycles,
+);
+
+fn commit<'a>(
+    tenant: i64,
+    parent: i64,
+    name: &'a str,
+    key: &'a str,
+    size: i64,
+    keep: i64,
+) -> CommitFile<'a> {
+    CommitFile {
+        tenant_id: tenant,
+        parent_id: parent,
+        name,
+        blob_key: key,
+        size,
+        etag: key,
+        content_type: None,
+        now: 1_000,
+        user_id: None,
+        keep_versions: keep,
+        if_none_match_any: false,
+        if_match: None,
+        audit_path: None,
+        audit_ip: None,
+    }
+}
+
+async fn tenants_and_users(db: Db) {
+    let t = db
+        .create_tenant("acme", "Acme", 1000, 10, 30, "e", 1)
+        .await
+        .unwrap();
+    assert_eq!(t.code, "acme");
+    assert_eq!(db.tenant_by_code("acme").await.unwrap().id, t.id);
+    assert!(matches!(
+        db.create_tenant("acme", "Again", 1, 1, 1, "e", 1).await,
+        Err(DbError::Conflict(_))
+    ));
+    let u = db
+        .create_user(
+            t.id,
+            "Alice",
+            "Alice A",
+            Some("a@example.com"),
+            Role::Admin,
+            Some("h"),
+            1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        db.user_by_login(t.id, "ALICE").await.unwrap().id,
+        u.id,
+        "logins ignore case"
+    );
+    assert!(matches!(
+        db.create_user(t.id, "alice", "x", None, Role::Member, None, 1)
+            .await,
+        Err(DbError::Conflict(_))
+    ));
+    let other = db
+        .create_tenant("beta", "Beta", 1000, 10, 30, "e", 1)
+        .await
+        .unwrap();
+    assert!(
+        matches!(db.user_by_id(other.id, u.id).await, Err(DbError::NotFound)),
+        "users are scoped by tenant"
+    );
+    assert_eq!(db.count_role(Role::Admin).await.unwrap(), 1);
+}
+
+async fn names_are_unique_per_folder_ignoring_case(db: Db) {
+    let t = db
+        .create_tenant("acme", "Acme", 1000, 10, 30, "e", 1)
+        .await
+        .unwrap();
+    let a = db
+        .create_folder(t.id, t.root_id, "Drawings", "e1", 1, None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.create_folder(t.id, t.root_id, "drawings", "e2", 1, None)
+            .await,
+        Err(DbError::Conflict(_))
+    ));
+    let child = db
+        .child(t.id, t.root_id, "DRAWINGS")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(child.id, a.id);
+    assert_eq!(child.name, "Drawings", "case is kept");
+    // A trashed name is free again.
+    db.trash_node(t.id, a.id, 2, None).await.unwrap();
+    db.create_folder(t.id, t.root_id, "drawings", "e3", 3, None)
+        .await
+        .unwrap();
+    // Another tenant's root is not a parent here.
+    let b = db
+        .create_tenant("beta", "Beta", 1000, 10, 30, "e", 1)
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.create_folder(t.id, b.root_id, "x", "e", 1, None).await,
+        Err(DbError::NotFound)
+    ));
+}
+
+async fn listing_pages_in_order_with_folders_first(db: Db) {
+    let t = db
+        .create_tenant("acme", "Acme", 1 << 30, 10, 30, "e", 1)
+        .await
+        .unwrap();
+    for i in 0..7 {
+        db.commit_file(&commit(
+            t.id,
+            t.root_id,
+            &format!("f{i}.txt"),
+            &format!("k{i}"),
+            10 - i,
+            10,
+        ))
+        .await
+        .unwrap();
+    }
+    db.create_folder(t.id, t.root_id, "zeta", "e", 1, None)
+        .await
+        .unwrap();
+    db.create_folder(t.id, t.root_id, "Alpha", "e", 1, None)
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = db
+            .list_children(t.id, t.root_id, SortKey::Name, false, after.as_ref(), 3)
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().map(|n| Db::cursor_after(n, SortKey::Name));
+        seen.extend(page.into_iter().map(|n| n.name));
+    }
+    assert_eq!(
+        seen,
+        vec![
+            "Alpha", "zeta", "f0.txt", "f1.txt", "f2.txt", "f3.txt", "f4.txt", "f5.txt", "f6.txt"
+        ]
+    );
+    let by_size = db
+        .list_children(t.id, t.root_id, SortKey::Size, true, None, 100)
+        .await
+        .unwrap();
+    let kinds: Vec<NodeKind> = by_size.iter().map(|n| n.kind).collect();
+    assert_eq!(
+        &kinds[..2],
+        &[NodeKind::Folder, NodeKind::Folder],
+        "folders first also when descending"
+    );
+    let sizes: Vec<i64> = by_size
+        .iter()
+        .filter(|n| n.kind == NodeKind::File)
+        .map(|n| n.size)
+        .collect();
+    assert_eq!(sizes, vec![10, 9, 8, 7, 6, 5, 4]);
+    let c = Db::cursor_after(&by_size[4], SortKey::Size);
+    let rest = db
+        .list_children(t.id, t.root_id, SortKey::Size, true, Some(&c), 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|n| n.size).collect::<Vec<_>>(),
+        vec![6, 5, 4]
+    );
+}
+
+async fn commit_reserves_quota_atomically_and_prunes_versions(db: Db) {
+    let t = db
+        .create_tenant("acme", "Acme", 100, 2, 30, "e", 1)
+        .await
+        .unwrap();
+    let out = db
+        .commit_file(&commit(t.id, t.root_id, "a.bin", "k1", 40, 2))
+        .await
+        .unwrap();
+    assert!(out.created);
+    db.commit_file(&commit(t.id, t.root_id, "A.BIN", "k2", 30, 2))
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.commit_file(&commit(t.id, t.root_id, "b.bin", "k3", 31, 2))
+            .await,
+        Err(DbError::QuotaExceeded)
+    ));
+    assert_eq!(
+        db.tenant_by_id(t.id).await.unwrap().used_bytes,
+        70,
+        "a refused commit reserves nothing"
+    );
+    // The third version of a.bin pushes out the first (keep 2), releasing its 40 bytes.
+    let out = db
+        .commit_file(&commit(t.id, t.root_id, "a.bin", "k4", 20, 2))
+        .await
+        .unwrap();
+    assert!(!out.created);
+    assert_eq!(out.pruned_blobs, vec!["k1".to_string()]);
+    assert_eq!(db.tenant_by_id(t.id).await.unwrap().used_bytes, 50);
+    let versions = db.versions(t.id, out.node.id).await.unwrap();
+    assert_eq!(
+        versions
+            .iter()
+            .map(|v| v.blob_key.as_str())
+            .collect::<Vec<_>>(),
+        vec!["k4", "k2"]
+    );
+    assert_eq!(
+        db.pending_blob_deletions(10).await.unwrap(),
+        vec![("k1".to_string(), t.id)]
+    );
+    db.blob_deleted("k1").await.unwrap();
+    assert!(db.pending_blob_deletions(10).await.unwrap().is_empty());
+    assert_eq!(
+        db.referenced_blobs(&["k1".into(), "k2".into(), "k4".into()])
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    // Preconditions.
+    let mut c = commit(t.id, t.root_id, "a.bin", "k5", 1, 2);
+    c.if_none_match_any = true;
+    assert!(matches!(
+        db.commit_file(&c).await,
+        Err(DbError::PreconditionFailed)
+    ));
+    let mut c = commit(t.id, t.root_id, "a.bin", "k6", 1, 2);
+    c.if_match = Some("wrong");
+    assert!(matches!(
+        db.commit_file(&c).await,
+        Err(DbError::PreconditionFailed)
+    ));
+    assert_eq!(
+        db.tenant_by_id(t.id).await.unwrap().used_bytes,
+        50,
+        "failed preconditions reserve nothing"
+    );
+}
+
+async fn trash_restore_and_purge_release_bytes(db: Db) {
+    let t = db
+        .create_tenant("acme", "Acme", 1000, 10, 1, "e", 1)
+        .await
+        .unwrap();
+    let dir = db
+        .create_folder(t.id, t.root_id, "dir", "e", 1, None)
+        .await
+        .unwrap();
+    db.commit_file(&commit(t.id, dir.id, "x", "kx", 100, 10))
+        .await
+        .unwrap();
+    db.commit_file(&commit(t.id, dir.id, "x", "kx2", 50, 10))
+        .await
+        .unwrap();
+    db.trash_node(t.id, dir.id, 10, None).await.unwrap();
+    assert!(db.child(t.id, t.root_id, "dir").await.unwrap().is_none());
+    assert_eq!(db.list_trash(t.id, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        db.tenant_by_id(t.id).await.unwrap().used_bytes,
+        150,
+        "trash counts"
+    );
+    db.restore_node(t.id, dir.id, t.root_id, "dir", 11)
+        .await
+        .unwrap();
+    assert!(db.child(t.id, t.root_id, "dir").await.unwrap().is_some());
+    db.trash_node(t.id, dir.id, 20, None).await.unwrap();
+    // One day of retention: not expired at +1 h, expired at +1 day.
+    assert!(
+        db.expired_trash(20 + 3_600_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        db.expired_trash(20 + 86_400_000, 10).await.unwrap(),
+        vec![(t.id, dir.id)]
+    );
+    let purged = db.purge_node(t.id, dir.id, 30).await.unwrap();
+    assert_eq!(purged.bytes, 150);
+    let mut keys = purged.blobs.clone();
+    keys.sort();
+    assert_eq!(keys, vec!["kx".to_string(), "kx2".to_string()]);
+    assert_eq!(db.tenant_by_id(t.id).await.unwrap().used_bytes, 0);
+    assert!(matches!(
+        db.node(t.id, dir.id).await,
+        Err(DbError::NotFound)
+    ));
+    assert_eq!(db.usage(t.id).await.unwrap().versions, 0);
+}
+
+async fn sessions_and_tokens(db: Db) {
+    let t = db
+        .create_tenant("acme", "Acme", 1000, 10, 30, "e", 1)
+        .await
+        .unwrap();
+    let u = db
+        .create_user(t.id, "a", "A", None, Role::Member, None, 1)
+        .await
+        .unwrap();
+    db.create_session("h1", t.id, u.id, "csrf", 100, 200, Some("127.0.0.1"), None)
+        .await
+        .unwrap();
+    let s = db.session("h1").await.unwrap();
+    assert_eq!(
+        (s.user.id, s.tenant.id, s.csrf_token.as_str()),
+        (u.id, t.id, "csrf")
+    );
+    assert_eq!(db.delete_expired_sessions(150).await.unwrap(), 0);
+    assert_eq!(db.delete_expired_sessions(200).await.unwrap(), 1);
+    assert!(matches!(db.session("h1").await, Err(DbError::NotFound)));
+    let id = db
+        .create_token(t.id, u.id, "ci", "th", 1, Some(500))
+        .await
+        .unwrap();
+    let k = db.token("th").await.unwrap();
+    assert_eq!(
+        (
+            k.id,
+            k.user.login.as_str(),
+            k.tenant.code.as_str(),
+            k.expires_at
+        ),
+        (id, "a", "acme", Some(500))
+    );
+    db.revoke_token(u.id, id, 7).await.unwrap();
+    assert_eq!(db.token("th").await.unwrap().revoked_at, Some(7));
+    let other = db
+        .create_user(t.id, "b", "B", None, Role::Member, None, 1)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            db.revoke_token(other.id, id, 8).await,
+            Err(DbError::NotFound)
+        ),
+        "only the owner revokes"
+    );
+}
+
+async fn moves_refuse_cycles(db: Db) {
+    let t = db
+        .create_tenant("acme", "Acme", 1000, 10, 30, "e", 1)
+        .await
+        .unwrap();
+    let a = db
+        .create_folder(t.id, t.root_id, "a", "e", 1, None)
+        .await
+        .unwrap();
+    let b = db
+        .create_folder(t.id, a.id, "b", "e", 1, None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.move_node(t.id, a.id, b.id, "a", "e", 2, None).await,
+        Err(DbError::Conflict(_))
+    ));
+    assert!(matches!(
+        db.move_node(t.id, a.id, a.id, "a", "e", 2, None).await,
+        Err(DbError::Conflict(_))
+    ));
+    let moved = db
+        .move_node(t.id, b.id, t.root_id, "B2", "e", 2, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (moved.parent_id, moved.name.as_str()),
+        (Some(t.root_id), "B2")
+    );
+    let sub = db.subtree(t.id, t.root_id).await.unwrap();
+    assert_eq!(sub.len(), 2);
+}
