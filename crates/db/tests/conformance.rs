@@ -235,7 +235,7 @@ async fn listing_pages_in_order_with_folders_first(db: Db) {
         .unwrap();
     assert_eq!(
         rest.iter().map(|n| n.size).collect::<Vec<_>>(),
-        vec![6, 5, 4]
+        vec![7, 6, 5, 4]
     );
 }
 
