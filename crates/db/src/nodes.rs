@@ -8,6 +8,9 @@ use kura_core::name::name_key;
 use kura_core::{Node, NodeKind, Timestamp};
 use sqlx::{AnyConnection, AssertSqlSafe};
 
+/// Path segments resolved per query (one self-join each).
+const RESOLVE_CHUNK: usize = 16;
+
 /// Column a folder listing is sorted by (folders always come first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -146,23 +149,78 @@ impl Db {
         root_id: i64,
         names: &[&str],
     ) -> Result<Option<Node>, DbError> {
-        let mut conn = self.pool.acquire().await?;
-        // One indexed lookup per name; the root itself is read only when asked for.
-        let Some((last, walk)) = names.split_last() else {
+        if names.is_empty() {
+            let mut conn = self.pool.acquire().await?;
             return Ok(Some(node_in(&mut conn, tenant_id, root_id).await?));
-        };
+        }
+        // The whole path in one round trip: a chain of self-joins, each step
+        // an indexed (tenant, parent, name_key) lookup. Long paths go in chunks.
         let mut parent = root_id;
-        for n in walk {
-            match live_child_in(&mut conn, tenant_id, parent, &name_key(n)).await? {
-                Some(next) if next.kind == NodeKind::Folder => parent = next.id,
-                _ => return Ok(None),
+        let mut found = None;
+        for (i, chunk) in names.chunks(RESOLVE_CHUNK).enumerate() {
+            if i > 0
+                && found
+                    .as_ref()
+                    .is_none_or(|n: &Node| n.kind != NodeKind::Folder)
+            {
+                return Ok(None);
+            }
+            match self.resolve_chain(tenant_id, parent, chunk).await? {
+                Some(n) => {
+                    parent = n.id;
+                    found = Some(n);
+                }
+                None => return Ok(None),
             }
         }
-        let cur = match live_child_in(&mut conn, tenant_id, parent, &name_key(last)).await? {
+        let cur = match found {
             Some(n) => n,
             None => return Ok(None),
         };
         Ok(Some(cur))
+    }
+
+    async fn resolve_chain(
+        &self,
+        tenant_id: i64,
+        parent: i64,
+        names: &[&str],
+    ) -> Result<Option<Node>, DbError> {
+        let last = names.len();
+        let mut sql = format!(
+            "SELECT {} FROM nodes n1",
+            NODE_COLS
+                .split(", ")
+                .map(|c| format!("n{last}.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        for i in 2..=last {
+            sql.push_str(&format!(
+                " JOIN nodes n{i} ON n{i}.parent_id = n{}.id",
+                i - 1
+            ));
+        }
+        sql.push_str(" WHERE n1.parent_id = $2");
+        for i in 1..=last {
+            sql.push_str(&format!(
+                " AND n{i}.tenant_id = $1 AND n{i}.name_key = ${} AND n{i}.trashed_at IS NULL",
+                i + 2
+            ));
+            if i < last {
+                sql.push_str(&format!(" AND n{i}.kind = 'folder'"));
+            }
+        }
+        let mut q = sqlx::query_as::<_, NodeRow>(AssertSqlSafe(sql))
+            .bind(tenant_id)
+            .bind(parent);
+        for n in names {
+            q = q.bind(name_key(n));
+        }
+        q.fetch_optional(&self.pool)
+            .await?
+            .map(Node::try_from)
+            .transpose()
     }
 
     /// One page of a folder's live children, folders first.

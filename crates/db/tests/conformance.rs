@@ -444,3 +444,74 @@ async fn moves_refuse_cycles(db: Db) {
     let sub = db.subtree(t.id, t.root_id).await.unwrap();
     assert_eq!(sub.len(), 2);
 }
+
+conformance!(resolves_deep_paths_in_chunks);
+
+async fn resolves_deep_paths_in_chunks(db: Db) {
+    let t = db
+        .create_tenant("acme", "Acme", 1000, 10, 30, "e", 1)
+        .await
+        .unwrap();
+    let mut parent = t.root_id;
+    let names: Vec<String> = (0..40).map(|i| format!("D{i}")).collect();
+    for n in &names {
+        parent = db
+            .create_folder(t.id, parent, n, "e", 1, None)
+            .await
+            .unwrap()
+            .id;
+    }
+    db.commit_file(&commit(t.id, parent, "leaf.txt", "k", 1, 10))
+        .await
+        .unwrap();
+    let mut path: Vec<&str> = names.iter().map(String::as_str).collect();
+    path.push("LEAF.TXT");
+    let leaf = db.resolve(t.id, t.root_id, &path).await.unwrap().unwrap();
+    assert_eq!(leaf.name, "leaf.txt");
+    let lower: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+    assert_eq!(
+        db.resolve(t.id, t.root_id, &lower)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        parent
+    );
+    // A file in the middle of a path, a missing step, another tenant's root.
+    let mut through_file = path.clone();
+    through_file.push("x");
+    assert!(
+        db.resolve(t.id, t.root_id, &through_file)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.resolve(t.id, t.root_id, &["D0", "nope"])
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let b = db
+        .create_tenant("beta", "Beta", 1000, 10, 30, "e", 1)
+        .await
+        .unwrap();
+    assert!(
+        db.resolve(b.id, b.root_id, &["D0"])
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.resolve(b.id, t.root_id, &["D0"])
+            .await
+            .unwrap()
+            .is_none(),
+        "tenant scope is part of every step"
+    );
+    assert_eq!(
+        db.resolve(t.id, t.root_id, &[]).await.unwrap().unwrap().id,
+        t.root_id
+    );
+}
