@@ -64,12 +64,18 @@ impl Service {
         let (parent_path, name) = path
             .split_last()
             .ok_or_else(|| ServiceError::NotAFile("/".into()))?;
-        let parent = self.folder_at(who, &parent_path, opts.parents).await?;
+        // Missing parents (with `parents`) are created only once the bytes are
+        // stored, so a refused or failed upload leaves no folders behind.
+        let parent = match self.folder_at(who, &parent_path, false).await {
+            Ok(p) => Some(p),
+            Err(ServiceError::ParentNotFound(_)) if opts.parents => None,
+            Err(e) => return Err(e),
+        };
         // Refuse early what the commit would refuse, before any byte is read.
-        let existing = self
-            .db
-            .child(who.tenant_id(), parent.id, name.as_str())
-            .await?;
+        let existing = match &parent {
+            Some(p) => self.db.child(who.tenant_id(), p.id, name.as_str()).await?,
+            None => None,
+        };
         match &existing {
             Some(n) if n.kind == NodeKind::Folder => {
                 return Err(ServiceError::NameConflict(format!("{path} is a folder")));
@@ -152,6 +158,16 @@ impl Service {
                 });
             }
         }
+        let parent = match parent {
+            Some(p) => p,
+            None => match self.folder_at(who, &parent_path, true).await {
+                Ok(p) => p,
+                Err(e) => {
+                    self.blobs.delete(&key).await.ok();
+                    return Err(e);
+                }
+            },
+        };
         let size = i64::try_from(stored).map_err(|_| quota_err())?;
         let etag = Self::new_etag();
         let content_type = mime_guess::from_path(name.as_str()).first_raw();

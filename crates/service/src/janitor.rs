@@ -34,7 +34,13 @@ impl Service {
                 break;
             }
             for (tenant_id, node_id) in expired {
-                let purged = self.db.purge_node(tenant_id, node_id, now).await?;
+                let purged = match self.db.purge_node(tenant_id, node_id, now).await {
+                    Ok(p) => p,
+                    // Already gone: purged with a trashed folder above it
+                    // earlier in this pass, or by another node's janitor.
+                    Err(kura_db::DbError::NotFound) => continue,
+                    Err(e) => return Err(e.into()),
+                };
                 self.delete_blobs(&purged.blobs).await;
                 self.db
                     .audit(
