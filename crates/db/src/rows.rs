@@ -91,6 +91,58 @@ pub(crate) struct NodeRow {
     trashed_at: Option<i64>,
 }
 
+/// A node as one JSON array in NODE_COLS order (aggregated listings).
+pub(crate) type NodeJson = (
+    i64,
+    i64,
+    Option<i64>,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    String,
+    Option<String>,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+
+impl From<NodeJson> for NodeRow {
+    fn from(j: NodeJson) -> Self {
+        let (
+            id,
+            tenant_id,
+            parent_id,
+            kind,
+            name,
+            size,
+            current_version_id,
+            etag,
+            content_type,
+            created_at,
+            modified_at,
+            modified_by,
+            trashed_at,
+        ) = j;
+        NodeRow {
+            id,
+            tenant_id,
+            parent_id,
+            kind,
+            name,
+            size,
+            current_version_id,
+            etag,
+            content_type,
+            created_at,
+            modified_at,
+            modified_by,
+            trashed_at,
+        }
+    }
+}
+
 impl TryFrom<NodeRow> for Node {
     type Error = DbError;
     fn try_from(r: NodeRow) -> Result<Self, DbError> {

@@ -96,6 +96,8 @@ impl Default for LimitsConfig {
 pub struct AuthConfig {
     pub session_idle_minutes: i64,
     pub session_max_hours: i64,
+    /// Seconds a node reuses a token/session lookup (0 = look up every request).
+    pub cache_seconds: i64,
 }
 
 impl Default for AuthConfig {
@@ -103,6 +105,7 @@ impl Default for AuthConfig {
         Self {
             session_idle_minutes: 720,
             session_max_hours: 168,
+            cache_seconds: 5,
         }
     }
 }

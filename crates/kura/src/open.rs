@@ -44,6 +44,7 @@ pub async fn service(cfg: &Config, max_connections: u32) -> anyhow::Result<Servi
         default_keep_versions: cfg.limits.default_keep_versions,
         default_trash_days: cfg.limits.default_trash_days,
         orphan_grace_ms: cfg.limits.orphan_grace_seconds.max(0) * 1000,
+        auth_cache_ms: cfg.auth.cache_seconds.max(0) * 1000,
     };
     Ok(Service::new(db, blobs, Arc::new(SystemClock), scfg))
 }

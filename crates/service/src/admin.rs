@@ -245,6 +245,8 @@ impl Service {
             .db
             .update_tenant(t.id, name, cap, status, keep_versions, trash_days)
             .await?;
+        // Cached identities carry the tenant (status, capacity): drop them.
+        self.auth_cache.clear();
         self.audit(who, "tenant.update", &t.code, None).await?;
         Ok(out)
     }

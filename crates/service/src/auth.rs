@@ -116,20 +116,28 @@ impl Service {
     /// Ends a session.
     pub async fn logout(&self, secret: &str) -> Result<()> {
         self.db.delete_session(&secret_hash(secret)).await?;
+        self.auth_cache.clear();
         Ok(())
     }
 
     /// The identity behind a session cookie.
     pub async fn authenticate_session(&self, secret: &str, ip: Option<&str>) -> Result<Identity> {
         let id_hash = secret_hash(secret);
-        let s = match self.db.session(&id_hash).await {
-            Ok(s) => s,
-            Err(DbError::NotFound) => return Err(ServiceError::Unauthenticated),
-            Err(e) => return Err(e.into()),
+        let s = match self.auth_cache.session(&id_hash) {
+            Some(s) => s,
+            None => match self.db.session(&id_hash).await {
+                Ok(s) => {
+                    self.auth_cache.put_session(&id_hash, &s);
+                    s
+                }
+                Err(DbError::NotFound) => return Err(ServiceError::Unauthenticated),
+                Err(e) => return Err(e.into()),
+            },
         };
         let now = self.now();
         if now >= s.expires_at || now >= s.created_at + self.cfg.session_max_ms {
             self.db.delete_session(&id_hash).await?;
+            self.auth_cache.clear();
             return Err(ServiceError::Expired);
         }
         if s.user.status != UserStatus::Active {
@@ -142,6 +150,10 @@ impl Service {
             let expires =
                 (now + self.cfg.session_idle_ms).min(s.created_at + self.cfg.session_max_ms);
             self.db.touch_session(&id_hash, now, expires).await?;
+            let mut fresh = s.clone();
+            fresh.last_seen_at = now;
+            fresh.expires_at = expires;
+            self.auth_cache.put_session(&id_hash, &fresh);
         }
         Ok(Identity {
             user: s.user,
@@ -155,10 +167,17 @@ impl Service {
 
     /// The identity behind a bearer token.
     pub async fn authenticate_token(&self, token: &str, ip: Option<&str>) -> Result<Identity> {
-        let t = match self.db.token(&secret_hash(token)).await {
-            Ok(t) => t,
-            Err(DbError::NotFound) => return Err(ServiceError::Unauthenticated),
-            Err(e) => return Err(e.into()),
+        let hash = secret_hash(token);
+        let t = match self.auth_cache.token(&hash) {
+            Some(t) => t,
+            None => match self.db.token(&hash).await {
+                Ok(t) => {
+                    self.auth_cache.put_token(&hash, &t);
+                    t
+                }
+                Err(DbError::NotFound) => return Err(ServiceError::Unauthenticated),
+                Err(e) => return Err(e.into()),
+            },
         };
         let now = self.now();
         if t.revoked_at.is_some() || t.user.status != UserStatus::Active {
@@ -172,6 +191,9 @@ impl Service {
         }
         if t.last_used_at.is_none_or(|l| now - l > TOUCH_EVERY_MS) {
             self.db.touch_token(t.id, now).await?;
+            let mut fresh = t.clone();
+            fresh.last_used_at = Some(now);
+            self.auth_cache.put_token(&hash, &fresh);
         }
         Ok(Identity {
             user: t.user,
@@ -244,6 +266,7 @@ impl Service {
                 DbError::NotFound => ServiceError::NotFound("the token".into()),
                 e => e.into(),
             })?;
+        self.auth_cache.clear();
         self.db
             .audit(
                 Some(who.tenant_id()),

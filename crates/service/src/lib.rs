@@ -5,6 +5,7 @@
 mod admin;
 mod audit_sink;
 mod auth;
+mod auth_cache;
 mod error;
 mod files;
 mod folders;
@@ -42,6 +43,9 @@ pub struct ServiceConfig {
     /// Unreferenced blobs younger than this are left alone by the sweeper
     /// (they may belong to an upload still being committed on some node).
     pub orphan_grace_ms: i64,
+    /// How long a node may reuse a credential lookup (0 = never). Changes made
+    /// on this node apply at once; changes made on another node within this time.
+    pub auth_cache_ms: i64,
 }
 
 impl Default for ServiceConfig {
@@ -52,6 +56,7 @@ impl Default for ServiceConfig {
             default_keep_versions: 10,
             default_trash_days: 30,
             orphan_grace_ms: 3_600_000,
+            auth_cache_ms: 5_000,
         }
     }
 }
@@ -64,6 +69,7 @@ pub struct Service {
     clock: Arc<dyn Clock>,
     cfg: ServiceConfig,
     audit_sink: audit_sink::AuditSink,
+    auth_cache: Arc<auth_cache::AuthCache>,
 }
 
 impl Service {
@@ -71,12 +77,15 @@ impl Service {
     /// tokio runtime (it starts the batched audit writer).
     pub fn new(db: Db, blobs: BlobStore, clock: Arc<dyn Clock>, cfg: ServiceConfig) -> Self {
         let audit_sink = audit_sink::AuditSink::start(db.clone());
+        let ttl = std::time::Duration::from_millis(u64::try_from(cfg.auth_cache_ms).unwrap_or(0));
+        let auth_cache = Arc::new(auth_cache::AuthCache::new(ttl));
         Self {
             db,
             blobs,
             clock,
             cfg,
             audit_sink,
+            auth_cache,
         }
     }
 
