@@ -3,10 +3,10 @@
 
 use crate::error::conflict_on_unique;
 use crate::rows::NodeJson;
-use crate::rows::{NODE_COLS, NodeRow};
+use crate::rows::{NODE_COLS, NodeRow, VERSION_COLS, VersionRow};
 use crate::{Backend, Db, DbError};
 use kura_core::name::name_key;
-use kura_core::{Node, NodeKind, Timestamp};
+use kura_core::{Node, NodeKind, Timestamp, Version};
 use sqlx::{AnyConnection, AssertSqlSafe};
 
 /// Path segments resolved per query (one self-join each).
@@ -187,19 +187,40 @@ impl Db {
         parent: i64,
         names: &[&str],
     ) -> Result<Option<Node>, DbError> {
+        Ok(self
+            .chain(tenant_id, parent, names, None)
+            .await?
+            .map(|(n, _)| n))
+    }
+
+    /// The node at the end of `names` below `parent`, and with `version` set,
+    /// that version of it (`Some(None)` = its current one) joined in the same query.
+    async fn chain(
+        &self,
+        tenant_id: i64,
+        parent: i64,
+        names: &[&str],
+        version: Option<Option<i64>>,
+    ) -> Result<Option<(Node, Option<Version>)>, DbError> {
         let last = names.len();
-        let mut sql = format!(
-            "SELECT {} FROM nodes n1",
-            NODE_COLS
-                .split(", ")
-                .map(|c| format!("n{last}.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        let mut cols: Vec<String> = NODE_COLS
+            .split(", ")
+            .map(|c| format!("n{last}.{c}"))
+            .collect();
+        if version.is_some() {
+            cols.extend(VERSION_COLS.split(", ").map(|c| format!("v.{c} AS v_{c}")));
+        }
+        let mut sql = format!("SELECT {} FROM nodes n1", cols.join(", "));
         for i in 2..=last {
             sql.push_str(&format!(
                 " JOIN nodes n{i} ON n{i}.parent_id = n{}.id",
                 i - 1
+            ));
+        }
+        let vparam = last + 3;
+        if version.is_some() {
+            sql.push_str(&format!(
+                " LEFT JOIN versions v ON v.node_id = n{last}.id AND v.id = COALESCE(${vparam}, n{last}.current_version_id)"
             ));
         }
         sql.push_str(" WHERE n1.parent_id = $2");
@@ -212,16 +233,50 @@ impl Db {
                 sql.push_str(&format!(" AND n{i}.kind = 'folder'"));
             }
         }
-        let mut q = sqlx::query_as::<_, NodeRow>(AssertSqlSafe(sql))
-            .bind(tenant_id)
-            .bind(parent);
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(tenant_id).bind(parent);
         for n in names {
             q = q.bind(name_key(n));
         }
-        q.fetch_optional(&self.pool)
-            .await?
-            .map(Node::try_from)
-            .transpose()
+        if let Some(v) = version {
+            q = q.bind(v);
+        }
+        let Some(row) = q.fetch_optional(&self.pool).await? else {
+            return Ok(None);
+        };
+        let node: NodeRow = sqlx::FromRow::from_row(&row)?;
+        let v = if version.is_some() {
+            VersionRow::from_prefixed(&row)?
+        } else {
+            None
+        };
+        Ok(Some((node.try_into()?, v.map(Version::from))))
+    }
+
+    /// The file at `names` with its current version, or the version `version`
+    /// of it: one query for paths of up to 16 names.
+    pub async fn resolve_with_version(
+        &self,
+        tenant_id: i64,
+        root_id: i64,
+        names: &[&str],
+        version: Option<i64>,
+    ) -> Result<Option<(Node, Option<Version>)>, DbError> {
+        if !names.is_empty() && names.len() <= RESOLVE_CHUNK {
+            return self.chain(tenant_id, root_id, names, Some(version)).await;
+        }
+        let Some(node) = self.resolve(tenant_id, root_id, names).await? else {
+            return Ok(None);
+        };
+        let vid = version.or(node.current_version_id);
+        let v = match vid {
+            Some(id) => match self.version(tenant_id, id).await {
+                Ok(v) if v.node_id == node.id => Some(v),
+                Ok(_) | Err(DbError::NotFound) => None,
+                Err(e) => return Err(e),
+            },
+            None => None,
+        };
+        Ok(Some((node, v)))
     }
 
     /// One page of a folder's live children, folders first.

@@ -220,3 +220,22 @@ impl TenantRow {
         })
     }
 }
+
+impl VersionRow {
+    /// Reads a version selected as `v_<column>` in a LEFT JOIN; `None` if absent.
+    pub(crate) fn from_prefixed(row: &sqlx::any::AnyRow) -> Result<Option<Self>, sqlx::Error> {
+        use sqlx::Row;
+        let id: Option<i64> = row.try_get("v_id")?;
+        let Some(id) = id else { return Ok(None) };
+        Ok(Some(VersionRow {
+            id,
+            tenant_id: row.try_get("v_tenant_id")?,
+            node_id: row.try_get("v_node_id")?,
+            blob_key: row.try_get("v_blob_key")?,
+            size: row.try_get("v_size")?,
+            etag: row.try_get("v_etag")?,
+            created_at: row.try_get("v_created_at")?,
+            created_by: row.try_get("v_created_by")?,
+        }))
+    }
+}

@@ -224,27 +224,19 @@ impl Service {
         version: Option<i64>,
     ) -> Result<(Node, Version)> {
         who.require_read()?;
-        let node = self.node_at(who, path).await?;
+        let names: Vec<&str> = path.names().iter().map(kura_core::Name::as_str).collect();
+        let (node, v) = self
+            .db
+            .resolve_with_version(who.tenant_id(), who.tenant.root_id, &names, version)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(path.to_string()))?;
         if node.kind != NodeKind::File {
             return Err(ServiceError::NotAFile(path.to_string()));
         }
-        let vid = match version {
-            Some(v) => v,
-            None => node
-                .current_version_id
-                .ok_or_else(|| ServiceError::NotFound(path.to_string()))?,
-        };
-        let v = self
-            .db
-            .version(who.tenant_id(), vid)
-            .await
-            .map_err(|e| match e {
-                DbError::NotFound => ServiceError::NotFound(format!("version {vid} of {path}")),
-                e => e.into(),
-            })?;
-        if v.node_id != node.id {
-            return Err(ServiceError::NotFound(format!("version {vid} of {path}")));
-        }
+        let v = v.ok_or_else(|| match version {
+            Some(vid) => ServiceError::NotFound(format!("version {vid} of {path}")),
+            None => ServiceError::NotFound(path.to_string()),
+        })?;
         Ok((node, v))
     }
 

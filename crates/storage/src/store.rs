@@ -19,6 +19,8 @@ const SINGLE_PUT_MAX: usize = 8 << 20;
 const PART_SIZE: usize = 8 << 20;
 /// Parts in flight while the next is filled: bounds memory per upload.
 const PARTS_IN_FLIGHT: usize = 2;
+/// Local files up to this size are read in one go.
+const SMALL_READ: u64 = 64 << 10;
 /// Read size when streaming a local file out.
 const READ_CHUNK: usize = 256 << 10;
 
@@ -204,6 +206,21 @@ impl BlobStore {
         match res.payload {
             // object_store reads local files 8 KiB at a time; larger reads are
             // several times faster for big downloads.
+            GetResultPayload::File(mut file, _) if len <= SMALL_READ => {
+                // Small files in one blocking call instead of seek + reads.
+                let data = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+                    use std::io::{Read, Seek};
+                    file.seek(std::io::SeekFrom::Start(start))?;
+                    let mut buf = vec![0u8; usize::try_from(len).unwrap_or(0)];
+                    file.read_exact(&mut buf)?;
+                    Ok(buf)
+                })
+                .await
+                .map_err(std::io::Error::other)??;
+                Ok(Box::pin(futures_util::stream::once(async move {
+                    Ok(Bytes::from(data))
+                })))
+            }
             GetResultPayload::File(file, _) => {
                 let mut f = tokio::fs::File::from_std(file);
                 f.seek(std::io::SeekFrom::Start(start)).await?;
