@@ -112,6 +112,45 @@ async fn live_child_in(
     row.map(Node::try_from).transpose()
 }
 
+/// In one query: fails unless `parent_id` is a live folder of the tenant, and
+/// returns its live child named `key`, if any.
+async fn live_parent_and_child(
+    conn: &mut AnyConnection,
+    tenant_id: i64,
+    parent_id: i64,
+    key: &str,
+) -> Result<Option<Node>, DbError> {
+    let cols = NODE_COLS
+        .split(", ")
+        .map(|c| format!("c.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT p.kind AS p_kind, p.trashed_at AS p_trashed_at, {cols} FROM nodes p
+         LEFT JOIN nodes c ON c.tenant_id = p.tenant_id AND c.parent_id = p.id AND c.name_key = $3 AND c.trashed_at IS NULL
+         WHERE p.tenant_id = $1 AND p.id = $2"
+    );
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(tenant_id)
+        .bind(parent_id)
+        .bind(key)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(DbError::NotFound)?;
+    use sqlx::Row;
+    let kind: String = row.try_get("p_kind")?;
+    let trashed: Option<i64> = row.try_get("p_trashed_at")?;
+    if kind != "folder" || trashed.is_some() {
+        return Err(DbError::NotFound);
+    }
+    let child_id: Option<i64> = row.try_get("id")?;
+    if child_id.is_none() {
+        return Ok(None);
+    }
+    let child: NodeRow = sqlx::FromRow::from_row(&row)?;
+    Ok(Some(child.try_into()?))
+}
+
 /// Fails unless `id` is a folder of the tenant that is not in the trash.
 pub(crate) async fn require_live_folder(
     conn: &mut AnyConnection,
@@ -513,9 +552,8 @@ async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitO
     if reserved.rows_affected() == 0 {
         return Err(DbError::QuotaExceeded);
     }
-    require_live_folder(tx, c.tenant_id, c.parent_id).await?;
     let key = name_key(c.name);
-    let existing = live_child_in(tx, c.tenant_id, c.parent_id, &key).await?;
+    let existing = live_parent_and_child(tx, c.tenant_id, c.parent_id, &key).await?;
     if let Some(e) = &existing {
         if e.kind == NodeKind::Folder {
             return Err(DbError::Conflict(
@@ -564,10 +602,10 @@ async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitO
     .bind(c.user_id)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query(
+    let node: NodeRow = sqlx::query_as(AssertSqlSafe(format!(
         "UPDATE nodes SET current_version_id = $2, size = $3, etag = $4, content_type = $5,
-         modified_at = $6, modified_by = $7 WHERE id = $1",
-    )
+         modified_at = $6, modified_by = $7 WHERE id = $1 RETURNING {NODE_COLS}"
+    )))
     .bind(node_id)
     .bind(version_id)
     .bind(c.size)
@@ -575,8 +613,9 @@ async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitO
     .bind(c.content_type)
     .bind(c.now)
     .bind(c.user_id)
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
+    let node = Node::try_from(node)?;
     let pruned_blobs = if created {
         Vec::new()
     } else {
@@ -601,7 +640,6 @@ async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitO
         .execute(&mut *tx)
         .await?;
     }
-    let node = node_in(tx, c.tenant_id, node_id).await?;
     Ok(CommitOutcome {
         node,
         created,

@@ -4,7 +4,7 @@
 use crate::identity::Identity;
 use crate::{Result, Service, ServiceError};
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
+use futures_util::Stream;
 use kura_core::{Node, NodeKind, NodePath, Version};
 use kura_db::{CommitFile, DbError};
 use kura_storage::{BlobReader, BlobStore};
@@ -40,6 +40,9 @@ pub struct Download {
     pub body: BlobReader,
 }
 
+/// Bytes of a refused body still read (and dropped) so the client sees the answer.
+const DRAIN_MAX: u64 = 32 << 20;
+
 /// Why the body stream was cut short by us (rather than by the client).
 #[derive(Debug, Clone)]
 enum Cut {
@@ -72,9 +75,14 @@ impl Service {
             Err(e) => return Err(e),
         };
         // Refuse early what the commit would refuse, before any byte is read.
+        // (Only when the request has preconditions: otherwise the commit
+        // decides, and a refused commit deletes the stored bytes.)
+        let has_preconditions = opts.if_none_match_any || opts.if_match.is_some();
         let existing = match &parent {
-            Some(p) => self.db.child(who.tenant_id(), p.id, name.as_str()).await?,
-            None => None,
+            Some(p) if has_preconditions => {
+                self.db.child(who.tenant_id(), p.id, name.as_str()).await?
+            }
+            _ => None,
         };
         match &existing {
             Some(n) if n.kind == NodeKind::Folder => {
@@ -118,21 +126,46 @@ impl Service {
         let mut seen = 0u64;
         let cut_w = cut.clone();
         let declared = opts.content_length;
-        let counted = body.map(move |chunk| {
-            let chunk = chunk.map_err(|e| e.to_string())?;
-            seen += chunk.len() as u64;
-            if seen > limit {
-                let why = if declared.is_some_and(|d| seen > d) {
-                    Cut::TooLong
-                } else {
-                    Cut::Quota
+        // After a cut the rest of the body is read and dropped (up to
+        // DRAIN_MAX), so that clients still sending get to read the refusal
+        // instead of a broken connection.
+        let mut body = Box::pin(body);
+        let mut drained = 0u64;
+        let mut cut_now = false;
+        let counted = futures_util::stream::poll_fn(move |cx| {
+            use std::task::Poll;
+            loop {
+                let chunk = match body.as_mut().poll_next(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(None) if cut_now => {
+                        return Poll::Ready(Some(Err("limit reached".to_string())));
+                    }
+                    Poll::Ready(None) => return Poll::Ready(None),
+                    Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e.to_string()))),
+                    Poll::Ready(Some(Ok(c))) => c,
                 };
-                if let Ok(mut c) = cut_w.lock() {
-                    *c = Some(why);
+                seen += chunk.len() as u64;
+                if cut_now {
+                    drained += chunk.len() as u64;
+                    if drained > DRAIN_MAX {
+                        return Poll::Ready(Some(Err("limit reached".to_string())));
+                    }
+                    continue;
                 }
-                return Err("limit reached".to_string());
+                if seen > limit {
+                    let why = if declared.is_some_and(|d| seen > d) {
+                        Cut::TooLong
+                    } else {
+                        Cut::Quota
+                    };
+                    if let Ok(mut c) = cut_w.lock() {
+                        *c = Some(why);
+                    }
+                    cut_now = true;
+                    continue;
+                }
+                return Poll::Ready(Some(Ok(chunk)));
             }
-            Ok(chunk)
         });
         let key = BlobStore::new_key(who.tenant_id());
         let stored = match self.blobs.put_stream(&key, counted).await {
