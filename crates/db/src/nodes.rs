@@ -458,6 +458,7 @@ impl Db {
     }
 
     /// Moves and/or renames a node into a live folder of the same tenant.
+    #[allow(clippy::too_many_arguments)]
     pub async fn move_node(
         &self,
         tenant_id: i64,
