@@ -189,15 +189,15 @@ fn check_schema(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &m
             return;
         }
     }
-    if let Some(e) = schema.get("enum").and_then(Value::as_array) {
-        if !e.contains(value) {
-            errors.push(format!("{at}: {value} is not one of {e:?}"));
-        }
+    if let Some(e) = schema.get("enum").and_then(Value::as_array)
+        && !e.contains(value)
+    {
+        errors.push(format!("{at}: {value} is not one of {e:?}"));
     }
-    if let Some(c) = schema.get("const") {
-        if c != value {
-            errors.push(format!("{at}: {value} is not {c}"));
-        }
+    if let Some(c) = schema.get("const")
+        && c != value
+    {
+        errors.push(format!("{at}: {value} is not {c}"));
     }
     if let Some(obj) = value.as_object() {
         for k in schema

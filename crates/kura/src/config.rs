@@ -167,6 +167,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
     fn env_overrides_file_and_defaults() {
         let dir = std::env::temp_dir().join(format!("kura-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -293,12 +293,12 @@ impl Service {
             .filter(|d| !d.is_empty())
             .unwrap_or(&login);
         let email = u.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
-        if let Some(e) = email {
-            if !e.contains('@') || e.len() > 254 {
-                return Err(ServiceError::InvalidInput(format!(
-                    "{e:?} is not an email address"
-                )));
-            }
+        if let Some(e) = email
+            && (!e.contains('@') || e.len() > 254)
+        {
+            return Err(ServiceError::InvalidInput(format!(
+                "{e:?} is not an email address"
+            )));
         }
         let user = self
             .db

@@ -216,12 +216,12 @@ impl Service {
                 "a token name has 1-100 characters".into(),
             ));
         }
-        if let Some(d) = expires_in_days {
-            if !(1..=3650).contains(&d) {
-                return Err(ServiceError::InvalidInput(
-                    "expires_in_days must be between 1 and 3650".into(),
-                ));
-            }
+        if let Some(d) = expires_in_days
+            && !(1..=3650).contains(&d)
+        {
+            return Err(ServiceError::InvalidInput(
+                "expires_in_days must be between 1 and 3650".into(),
+            ));
         }
         let now = self.now();
         let token = new_token();

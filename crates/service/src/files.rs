@@ -112,10 +112,10 @@ impl Service {
             capacity: tenant.capacity_bytes,
             available,
         };
-        if let Some(len) = opts.content_length {
-            if len > available as u64 {
-                return Err(quota_err());
-            }
+        if let Some(len) = opts.content_length
+            && len > available as u64
+        {
+            return Err(quota_err());
         }
         // Count bytes as they pass and stop at the quota or the declared length.
         let limit = opts
@@ -182,14 +182,14 @@ impl Service {
                 });
             }
         };
-        if let Some(d) = declared {
-            if stored != d {
-                self.blobs.delete(&key).await.ok();
-                return Err(ServiceError::LengthMismatch {
-                    declared: d,
-                    got: stored,
-                });
-            }
+        if let Some(d) = declared
+            && stored != d
+        {
+            self.blobs.delete(&key).await.ok();
+            return Err(ServiceError::LengthMismatch {
+                declared: d,
+                got: stored,
+            });
         }
         let parent = match parent {
             Some(p) => p,
@@ -281,10 +281,10 @@ impl Service {
         range: Option<Range<u64>>,
     ) -> Result<Download> {
         let size = u64::try_from(version.size).unwrap_or_default();
-        if let Some(r) = &range {
-            if r.start >= size || r.end > size || r.start >= r.end {
-                return Err(ServiceError::RangeNotSatisfiable(size));
-            }
+        if let Some(r) = &range
+            && (r.start >= size || r.end > size || r.start >= r.end)
+        {
+            return Err(ServiceError::RangeNotSatisfiable(size));
         }
         let body = self.blobs.get(&version.blob_key, range.clone()).await?;
         Ok(Download {

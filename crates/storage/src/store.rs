@@ -198,10 +198,10 @@ impl BlobStore {
         key: &str,
         range: Option<Range<u64>>,
     ) -> Result<BlobReader, StorageError> {
-        if let Some(root) = &self.local_root {
-            if let Some(small) = read_small_local(root, key, range.clone()).await? {
-                return Ok(small);
-            }
+        if let Some(root) = &self.local_root
+            && let Some(small) = read_small_local(root, key, range.clone()).await?
+        {
+            return Ok(small);
         }
         let path = ObjPath::from(key);
         let opts = GetOptions::new().with_range(range.clone());

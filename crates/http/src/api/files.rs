@@ -43,7 +43,7 @@ fn bare_etag(v: &str) -> &str {
     v.trim_matches('"')
 }
 
-fn header_str<'a>(h: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
+fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -236,10 +236,10 @@ fn requested_range(h: &HeaderMap, etag: &str, size: u64) -> Result<Option<Range<
     let Some(spec) = header_str(h, header::RANGE) else {
         return Ok(None);
     };
-    if let Some(ir) = header_str(h, header::IF_RANGE) {
-        if bare_etag(ir) != etag || ir.trim().starts_with("W/") {
-            return Ok(None);
-        }
+    if let Some(ir) = header_str(h, header::IF_RANGE)
+        && (bare_etag(ir) != etag || ir.trim().starts_with("W/"))
+    {
+        return Ok(None);
     }
     let Some(spec) = spec.trim().strip_prefix("bytes=") else {
         return Ok(None);

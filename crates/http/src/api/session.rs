@@ -72,10 +72,10 @@ pub async fn logout(State(st): State<AppState>, req: Request) -> Result<Response
     let (mut parts, _) = req.into_parts();
     let secure = is_https(&parts, &st);
     let Caller(who) = Caller::from_request_parts(&mut parts, &st).await?;
-    if let AuthMethod::Session { .. } = who.method {
-        if let Some(secret) = crate::extract::cookie(&parts, SESSION_COOKIE) {
-            st.svc.logout(secret).await?;
-        }
+    if let AuthMethod::Session { .. } = who.method
+        && let Some(secret) = crate::extract::cookie(&parts, SESSION_COOKIE)
+    {
+        st.svc.logout(secret).await?;
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
     if let Some(c) = session_cookie("", 0, secure) {
