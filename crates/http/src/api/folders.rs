@@ -86,11 +86,20 @@ pub async fn list(
         .iter()
         .map(|n| json::node(n, &json::join(&base, &n.name)))
         .collect();
-    Ok(Json(serde_json::json!({
-        "path": base,
-        "folder": json::node(&page.folder, &base),
-        "items": items,
-        "next_cursor": page.next_cursor,
-    }))
+    Ok(Json(ListOut {
+        path: &base,
+        folder: json::node(&page.folder, &base),
+        items,
+        next_cursor: page.next_cursor.as_deref(),
+    })
     .into_response())
+}
+
+/// A folder page, serialised in one pass.
+#[derive(serde::Serialize)]
+struct ListOut<'a> {
+    path: &'a str,
+    folder: json::NodeOut<'a>,
+    items: Vec<json::NodeOut<'a>>,
+    next_cursor: Option<&'a str>,
 }

@@ -9,7 +9,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kura_core::NodePath;
-use kura_core::clock::rfc3339;
 use kura_service::ServiceError;
 use serde::Deserialize;
 
@@ -21,10 +20,10 @@ pub async fn list(State(st): State<AppState>, Caller(who): Caller) -> Result<Res
         .await?
         .iter()
         .map(|t| {
-            let mut v = json::node(&t.node, &t.original_path);
+            let mut v =
+                serde_json::to_value(json::node(&t.node, &t.original_path)).unwrap_or_default();
             if let Some(o) = v.as_object_mut() {
                 o.insert("original_path".into(), t.original_path.clone().into());
-                o.insert("trashed".into(), t.node.trashed_at.map(rfc3339).into());
             }
             v
         })
