@@ -22,7 +22,7 @@ const PARTS_IN_FLIGHT: usize = 2;
 /// Local files up to this size are read in one go.
 const SMALL_READ: u64 = 64 << 10;
 /// Read size when streaming a local file out.
-const READ_CHUNK: usize = 256 << 10;
+const READ_CHUNK: usize = 1 << 20;
 
 /// Errors of the blob store.
 #[derive(Debug, thiserror::Error)]
