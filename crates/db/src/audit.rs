@@ -62,6 +62,9 @@ impl Db {
     }
 }
 
+/// Rows per multi-row INSERT (7 parameters each; far below both engines' limits).
+const AUDIT_ROWS_PER_INSERT: usize = 100;
+
 /// An event waiting to be written in a batch.
 #[derive(Debug, Clone)]
 pub struct NewAuditEvent {
@@ -81,20 +84,39 @@ impl Db {
             return Ok(());
         }
         let mut tx = self.begin_write().await?;
-        for e in events {
-            sqlx::query(
-                "INSERT INTO audit_events (tenant_id, user_id, action, target, detail, ip, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(e.tenant_id)
-            .bind(e.user_id)
-            .bind(e.action.as_str())
-            .bind(e.target.as_deref())
-            .bind(e.detail.as_deref())
-            .bind(e.ip.as_deref())
-            .bind(e.created_at)
-            .execute(&mut *tx)
-            .await?;
+        // Multi-row INSERTs: one statement per 100 events, not one per event.
+        for chunk in events.chunks(AUDIT_ROWS_PER_INSERT) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 7;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6,
+                        b + 7
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO audit_events (tenant_id, user_id, action, target, detail, ip, created_at) VALUES {}",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for e in chunk {
+                q = q
+                    .bind(e.tenant_id)
+                    .bind(e.user_id)
+                    .bind(e.action.as_str())
+                    .bind(e.target.as_deref())
+                    .bind(e.detail.as_deref())
+                    .bind(e.ip.as_deref())
+                    .bind(e.created_at);
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
