@@ -8,6 +8,7 @@ mod audit;
 mod blobs;
 mod error;
 mod nodes;
+mod path_cache;
 mod pool;
 mod rows;
 mod sessions;

@@ -301,7 +301,29 @@ impl Db {
         version: Option<i64>,
     ) -> Result<Option<(Node, Option<Version>)>, DbError> {
         if !names.is_empty() && names.len() <= RESOLVE_CHUNK {
-            return self.chain(tenant_id, root_id, names, Some(version)).await;
+            let Some(cache) = &self.path_cache else {
+                return self.chain(tenant_id, root_id, names, Some(version)).await;
+            };
+            let key = (
+                tenant_id,
+                names
+                    .iter()
+                    .map(|n| name_key(n))
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                version,
+            );
+            if let Some(hit) = cache.get(&key) {
+                return Ok(Some(hit));
+            }
+            // Read the generation before the query: a change committed meanwhile
+            // makes this entry stale at once.
+            let generation = cache.generation();
+            let found = self.chain(tenant_id, root_id, names, Some(version)).await?;
+            if let Some((n, v)) = &found {
+                cache.put(key, generation, n, v);
+            }
+            return Ok(found);
         }
         let Some(node) = self.resolve(tenant_id, root_id, names).await? else {
             return Ok(None);
@@ -431,6 +453,7 @@ impl Db {
         .map_err(|e| conflict_on_unique(e, "an item with this name already exists in the folder"))?;
         let node = node_in(&mut tx, tenant_id, id).await?;
         tx.commit().await?;
+        self.tree_changed();
         Ok(node)
     }
 
@@ -447,6 +470,7 @@ impl Db {
             match commit_in(&mut tx, c).await {
                 Ok(out) => {
                     tx.commit().await?;
+                    self.tree_changed();
                     return Ok(out);
                 }
                 Err(DbError::Sqlx(e)) if attempts < 3 && DbError::is_unique_violation(&e) => {
@@ -496,6 +520,7 @@ impl Db {
         }
         let n = node_in(&mut tx, tenant_id, id).await?;
         tx.commit().await?;
+        self.tree_changed();
         Ok(n)
     }
 

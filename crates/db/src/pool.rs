@@ -28,6 +28,8 @@ pub struct Db {
     /// in growing steps (1, 2, 5, 10 ms...). Queueing this process's writers
     /// here hands the lock over without sleeping. `None` on PostgreSQL.
     write_gate: Option<Arc<Mutex<()>>>,
+    /// Path lookups, on SQLite only (see path_cache.rs).
+    pub(crate) path_cache: Option<Arc<crate::path_cache::PathCache>>,
 }
 
 /// A write transaction (and, on SQLite, this process's writer slot).
@@ -93,10 +95,13 @@ impl Db {
         }
         let pool = opts.connect(url).await?;
         let write_gate = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let path_cache =
+            (backend == Backend::Sqlite).then(|| Arc::new(crate::path_cache::PathCache::default()));
         Ok(Self {
             pool,
             backend,
             write_gate,
+            path_cache,
         })
     }
 
@@ -127,6 +132,13 @@ impl Db {
             Backend::Postgres => self.pool.begin().await?,
         };
         Ok(WriteTx { tx, _gate: gate })
+    }
+
+    /// Called after every committed change to nodes or versions.
+    pub(crate) fn tree_changed(&self) {
+        if let Some(c) = &self.path_cache {
+            c.bump();
+        }
     }
 
     /// Checks that the database answers.

@@ -39,6 +39,7 @@ impl Db {
         if done.rows_affected() == 0 {
             return Err(DbError::NotFound);
         }
+        self.tree_changed();
         self.node(tenant_id, id).await
     }
 
@@ -86,6 +87,7 @@ impl Db {
         .map_err(|e| conflict_on_unique(e, "an item with this name already exists there"))?;
         let n = node_in(&mut tx, tenant_id, id).await?;
         tx.commit().await?;
+        self.tree_changed();
         Ok(n)
     }
 
@@ -128,6 +130,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.tree_changed();
         Ok(purged)
     }
 

@@ -515,3 +515,61 @@ async fn resolves_deep_paths_in_chunks(db: Db) {
         t.root_id
     );
 }
+
+conformance!(path_lookups_never_return_stale_results);
+
+/// On SQLite, lookups are cached; every change must be visible at once.
+async fn path_lookups_never_return_stale_results(db: Db) {
+    let t = db
+        .create_tenant("acme", "Acme", 1000, 10, 30, "e", 1)
+        .await
+        .unwrap();
+    let d = db
+        .create_folder(t.id, t.root_id, "d", "e", 1, None)
+        .await
+        .unwrap();
+    db.commit_file(&commit(t.id, d.id, "f.txt", "k1", 1, 10))
+        .await
+        .unwrap();
+    let look = |names: &'static [&'static str]| {
+        let db = db.clone();
+        async move {
+            db.resolve_with_version(t.id, t.root_id, names, None)
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..2 {
+        let (n, v) = look(&["d", "f.txt"]).await.unwrap();
+        assert_eq!(
+            (n.name.as_str(), v.unwrap().blob_key.as_str()),
+            ("f.txt", "k1")
+        );
+    }
+    db.commit_file(&commit(t.id, d.id, "f.txt", "k2", 2, 10))
+        .await
+        .unwrap();
+    assert_eq!(
+        look(&["d", "f.txt"]).await.unwrap().1.unwrap().blob_key,
+        "k2",
+        "a new version is seen at once"
+    );
+    let f = look(&["d", "f.txt"]).await.unwrap().0;
+    db.move_node(t.id, f.id, d.id, "g.txt", "e", 3, None)
+        .await
+        .unwrap();
+    assert!(
+        look(&["d", "f.txt"]).await.is_none(),
+        "a renamed file is gone from its old path"
+    );
+    assert_eq!(look(&["d", "g.txt"]).await.unwrap().0.id, f.id);
+    db.trash_node(t.id, d.id, 4, None).await.unwrap();
+    assert!(
+        look(&["d", "g.txt"]).await.is_none(),
+        "a trashed folder hides its files at once"
+    );
+    db.restore_node(t.id, d.id, t.root_id, "d", 5)
+        .await
+        .unwrap();
+    assert!(look(&["d", "g.txt"]).await.is_some(), "restored at once");
+}
