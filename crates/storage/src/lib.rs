@@ -3,6 +3,7 @@
 //! (`t/<tenant id>/b/<uuid>`), and bytes always stream.
 
 mod config;
+mod small_cache;
 mod store;
 
 pub use config::StorageConfig;

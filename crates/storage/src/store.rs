@@ -19,6 +19,8 @@ const SINGLE_PUT_MAX: usize = 8 << 20;
 const PART_SIZE: usize = 8 << 20;
 /// Parts in flight while the next is filled: bounds memory per upload.
 const PARTS_IN_FLIGHT: usize = 2;
+/// Memory for cached small blobs.
+const SMALL_CACHE_BYTES: usize = 16 << 20;
 /// Local files up to this size are read in one go.
 const SMALL_READ: u64 = 64 << 10;
 /// Read size when streaming a local file out.
@@ -51,6 +53,8 @@ pub struct BlobStore {
     inner: Arc<dyn ObjectStore>,
     /// Set for the local backend, whose crash leftovers need a file-system walk.
     local_root: Option<PathBuf>,
+    /// Whole small blobs in memory (immutable, so never stale).
+    small: Arc<crate::small_cache::SmallCache>,
 }
 
 impl BlobStore {
@@ -75,10 +79,7 @@ impl BlobStore {
                 if let Some(s) = secret(cfg)? {
                     b = b.with_secret_access_key(s);
                 }
-                Ok(Self {
-                    inner: Arc::new(b.build()?),
-                    local_root: None,
-                })
+                Ok(Self::with(Arc::new(b.build()?), None))
             }
             "azure" => {
                 let mut b = object_store::azure::MicrosoftAzureBuilder::new()
@@ -94,10 +95,7 @@ impl BlobStore {
                 if let Some(s) = secret(cfg)? {
                     b = b.with_access_key(s);
                 }
-                Ok(Self {
-                    inner: Arc::new(b.build()?),
-                    local_root: None,
-                })
+                Ok(Self::with(Arc::new(b.build()?), None))
             }
             other => Err(StorageError::Config(format!(
                 "storage.backend must be local, s3 or azure, not {other:?}"
@@ -110,17 +108,19 @@ impl BlobStore {
         std::fs::create_dir_all(root)?;
         let fs = object_store::local::LocalFileSystem::new_with_prefix(root)?
             .with_automatic_cleanup(true);
-        Ok(Self {
-            inner: Arc::new(fs),
-            local_root: Some(root.canonicalize()?),
-        })
+        Ok(Self::with(Arc::new(fs), Some(root.canonicalize()?)))
     }
 
     /// Wraps any object store (tests use the in-memory one).
     pub fn from_object_store(inner: Arc<dyn ObjectStore>) -> Self {
+        Self::with(inner, None)
+    }
+
+    fn with(inner: Arc<dyn ObjectStore>, local_root: Option<PathBuf>) -> Self {
         Self {
             inner,
-            local_root: None,
+            local_root,
+            small: Arc::new(crate::small_cache::SmallCache::new(SMALL_CACHE_BYTES)),
         }
     }
 
@@ -198,10 +198,28 @@ impl BlobStore {
         key: &str,
         range: Option<Range<u64>>,
     ) -> Result<BlobReader, StorageError> {
+        if let Some(data) = self.small.get(key) {
+            let r = range.clone().unwrap_or(0..data.len() as u64);
+            let (a, b) = (
+                usize::try_from(r.start).unwrap_or(usize::MAX),
+                usize::try_from(r.end).unwrap_or(usize::MAX),
+            );
+            if a <= b && b <= data.len() {
+                let part = data.slice(a..b);
+                return Ok(Box::pin(futures_util::stream::once(
+                    async move { Ok(part) },
+                )));
+            }
+        }
         if let Some(root) = &self.local_root
-            && let Some(small) = read_small_local(root, key, range.clone()).await?
+            && let Some((whole, part)) = read_small_local(root, key, range.clone()).await?
         {
-            return Ok(small);
+            if let Some(w) = whole {
+                self.small.put(key, w);
+            }
+            return Ok(Box::pin(futures_util::stream::once(
+                async move { Ok(part) },
+            )));
         }
         let path = ObjPath::from(key);
         let opts = GetOptions::new().with_range(range.clone());
@@ -250,6 +268,7 @@ impl BlobStore {
 
     /// Deletes a blob; deleting a missing blob is not an error.
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        self.small.remove(key);
         match self.inner.delete(&ObjPath::from(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
@@ -314,7 +333,7 @@ async fn read_small_local(
     root: &Path,
     key: &str,
     range: Option<Range<u64>>,
-) -> Result<Option<BlobReader>, StorageError> {
+) -> Result<Option<(Option<Bytes>, Bytes)>, StorageError> {
     // Keys are made by `new_key` (`t/<id>/b/<uuid>`); refuse anything else here.
     if key
         .split('/')
@@ -323,10 +342,17 @@ async fn read_small_local(
         return Err(StorageError::NotFound);
     }
     let path = root.join(key);
-    let data = tokio::task::spawn_blocking(move || -> std::io::Result<Option<Vec<u8>>> {
+    let want = range.clone();
+    let data = tokio::task::spawn_blocking(move || -> std::io::Result<Option<(bool, Vec<u8>)>> {
         use std::io::{Read, Seek};
         let mut f = std::fs::File::open(&path)?;
         let size = f.metadata()?.len();
+        if size <= crate::small_cache::MAX_ITEM {
+            // Small: read it whole (for the cache), the caller slices the range.
+            let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+            f.read_to_end(&mut buf)?;
+            return Ok(Some((true, buf)));
+        }
         let r = range.unwrap_or(0..size);
         // Ranges were checked against the recorded size; this guards the file itself.
         if r.end > size || r.start > r.end {
@@ -342,14 +368,25 @@ async fn read_small_local(
         f.seek(std::io::SeekFrom::Start(r.start))?;
         let mut buf = vec![0u8; usize::try_from(len).unwrap_or(0)];
         f.read_exact(&mut buf)?;
-        Ok(Some(buf))
+        Ok(Some((false, buf)))
     })
     .await
     .map_err(std::io::Error::other)?;
     match data {
-        Ok(Some(buf)) => Ok(Some(Box::pin(futures_util::stream::once(async move {
-            Ok(Bytes::from(buf))
-        })))),
+        Ok(Some((true, buf))) => {
+            let whole = Bytes::from(buf);
+            let r = want.unwrap_or(0..whole.len() as u64);
+            let (a, b) = (
+                usize::try_from(r.start).unwrap_or(usize::MAX),
+                usize::try_from(r.end).unwrap_or(usize::MAX),
+            );
+            if a > b || b > whole.len() {
+                return Err(StorageError::BadRange);
+            }
+            let part = whole.slice(a..b);
+            Ok(Some((Some(whole), part)))
+        }
+        Ok(Some((false, buf))) => Ok(Some((None, Bytes::from(buf)))),
         Ok(None) => Ok(None),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StorageError::NotFound),
         Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => Err(StorageError::BadRange),
