@@ -16,12 +16,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 const MAX_ENTRIES: usize = 20_000;
 
 type Key = (i64, String, Option<i64>);
+/// A resolved path: the generation it was read at, the node and its version.
+type Entry = (u64, Node, Option<Version>);
 
 /// Path → (node, version) entries stamped with the generation they were read at.
 #[derive(Default)]
 pub(crate) struct PathCache {
     generation: AtomicU64,
-    map: Mutex<HashMap<Key, (u64, Node, Option<Version>)>>,
+    map: Mutex<HashMap<Key, Entry>>,
 }
 
 impl PathCache {
