@@ -9,6 +9,7 @@ both!(
     delete_checks_file_or_folder,
     bad_path_ids_are_problems,
     downloads_and_uploads_are_audited,
+    put_answers_with_the_stored_path,
 );
 
 async fn operator_manages_customer_tenants_but_not_its_own(b: Backend) {
@@ -226,4 +227,21 @@ async fn downloads_and_uploads_are_audited(b: Backend) {
     let down = find("file.download").expect("download audited");
     assert_eq!(down.target.as_deref(), Some("/図面.txt"));
     assert!(down.user_id.is_some());
+}
+
+async fn put_answers_with_the_stored_path(b: Backend) {
+    let s = TestServer::start(b).await;
+    let u = s.tenant("acme", 1 << 20).await;
+    assert_eq!(
+        put(&s, &u, "/Docs/Report.pdf", "one").await.status(),
+        StatusCode::CREATED
+    );
+    let r = put(&s, &u, "/docs/report.PDF", "two").await;
+    assert_eq!(r.status(), StatusCode::OK, "same file, new version");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["name"], "Report.pdf");
+    assert_eq!(
+        v["path"], "/docs/Report.pdf",
+        "the stored name, under the folder path as requested"
+    );
 }

@@ -567,17 +567,6 @@ async fn is_ancestor_or_self(
 }
 
 async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitOutcome, DbError> {
-    let reserved = sqlx::query(
-        "UPDATE tenants SET used_bytes = used_bytes + $2
-         WHERE id = $1 AND used_bytes + $2 <= capacity_bytes AND status = 'active'",
-    )
-    .bind(c.tenant_id)
-    .bind(c.size)
-    .execute(&mut *tx)
-    .await?;
-    if reserved.rows_affected() == 0 {
-        return Err(DbError::QuotaExceeded);
-    }
     let key = name_key(c.name);
     let existing = live_parent_and_child(tx, c.tenant_id, c.parent_id, &key).await?;
     if let Some(e) = &existing {
@@ -647,6 +636,19 @@ async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitO
     } else {
         crate::versions::prune_in(tx, c.tenant_id, node_id, c.keep_versions.max(1), c.now).await?
     };
+    // Reserve last, after pruning released the dropped versions' bytes, so a
+    // replacement is judged by the net change. A refusal rolls everything back.
+    let reserved = sqlx::query(
+        "UPDATE tenants SET used_bytes = used_bytes + $2
+         WHERE id = $1 AND used_bytes + $2 <= capacity_bytes AND status = 'active'",
+    )
+    .bind(c.tenant_id)
+    .bind(c.size)
+    .execute(&mut *tx)
+    .await?;
+    if reserved.rows_affected() == 0 {
+        return Err(DbError::QuotaExceeded);
+    }
     if let Some(target) = c.audit_path {
         let detail = format!(
             "{} bytes, {}",

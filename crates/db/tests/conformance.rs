@@ -573,3 +573,39 @@ async fn path_lookups_never_return_stale_results(db: Db) {
         .unwrap();
     assert!(look(&["d", "g.txt"]).await.is_some(), "restored at once");
 }
+
+conformance!(replacement_is_judged_by_the_net_change);
+
+async fn replacement_is_judged_by_the_net_change(db: Db) {
+    let t = db
+        .create_tenant("acme", "Acme", 100, 1, 30, "e", 1)
+        .await
+        .unwrap();
+    db.commit_file(&commit(t.id, t.root_id, "a.bin", "k1", 80, 1))
+        .await
+        .unwrap();
+    // Keeping one version: 80 bytes go as 90 arrive, so 90 fits in 100.
+    let out = db
+        .commit_file(&commit(t.id, t.root_id, "a.bin", "k2", 90, 1))
+        .await
+        .unwrap();
+    assert_eq!(out.pruned_blobs, vec!["k1".to_string()]);
+    assert_eq!(db.tenant_by_id(t.id).await.unwrap().used_bytes, 90);
+    // 110 does not fit even after pruning: refused, and nothing changed.
+    assert!(matches!(
+        db.commit_file(&commit(t.id, t.root_id, "a.bin", "k3", 110, 1))
+            .await,
+        Err(DbError::QuotaExceeded)
+    ));
+    assert_eq!(db.tenant_by_id(t.id).await.unwrap().used_bytes, 90);
+    let v = db.versions(t.id, out.node.id).await.unwrap();
+    assert_eq!(
+        v.iter().map(|v| v.blob_key.as_str()).collect::<Vec<_>>(),
+        vec!["k2"]
+    );
+    assert_eq!(
+        db.pending_blob_deletions(10).await.unwrap().len(),
+        1,
+        "only k1 is queued for deletion"
+    );
+}

@@ -105,7 +105,12 @@ pub async fn put(
     } else {
         StatusCode::OK
     };
-    let mut res = (status, Json(json::node(&out.node, &path.to_string()))).into_response();
+    // The path as stored: the name keeps the case of the first upload.
+    let stored = match path.split_last() {
+        Some((parent, _)) => json::join(&parent.to_string(), &out.node.name),
+        None => path.to_string(),
+    };
+    let mut res = (status, Json(json::node(&out.node, &stored))).into_response();
     if let Ok(v) = HeaderValue::from_str(&etag_header(&out.node.etag)) {
         res.headers_mut().insert(header::ETAG, v);
     }
