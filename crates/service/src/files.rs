@@ -227,13 +227,7 @@ impl Service {
                 // Nothing was committed: the bytes must not stay behind.
                 self.blobs.delete(&key).await.ok();
                 return Err(match e {
-                    DbError::QuotaExceeded => {
-                        let t = self.db.tenant_by_id(who.tenant_id()).await?;
-                        ServiceError::QuotaExceeded {
-                            capacity: t.capacity_bytes,
-                            available: (t.capacity_bytes - t.used_bytes).max(0),
-                        }
-                    }
+                    DbError::QuotaExceeded => self.quota_exceeded(who.tenant_id()).await,
                     DbError::PreconditionFailed => {
                         ServiceError::PreconditionFailed(path.to_string())
                     }
@@ -309,6 +303,18 @@ impl Service {
                 created_at: self.now(),
             })
             .await;
+    }
+
+    /// The quota refusal with the tenant's current figures (read after the
+    /// refused commit, so the numbers are what the caller now faces).
+    pub(crate) async fn quota_exceeded(&self, tenant_id: i64) -> ServiceError {
+        match self.db.tenant_by_id(tenant_id).await {
+            Ok(t) => ServiceError::QuotaExceeded {
+                capacity: t.capacity_bytes,
+                available: (t.capacity_bytes - t.used_bytes).max(0),
+            },
+            Err(e) => e.into(),
+        }
     }
 
     /// Deletes blobs whose metadata is already gone; failures stay queued for the janitor.

@@ -163,10 +163,7 @@ impl Service {
             Err(e) => {
                 self.blobs.delete(&key).await.ok();
                 Err(match e {
-                    DbError::QuotaExceeded => ServiceError::QuotaExceeded {
-                        capacity: tenant.capacity_bytes,
-                        available: (tenant.capacity_bytes - tenant.used_bytes).max(0),
-                    },
+                    DbError::QuotaExceeded => self.quota_exceeded(who.tenant_id()).await,
                     DbError::PreconditionFailed => {
                         ServiceError::NameConflict(format!("{name} already exists"))
                     }

@@ -56,10 +56,7 @@ impl Service {
             Err(e) => {
                 self.blobs.delete(&key).await.ok();
                 return Err(match e {
-                    kura_db::DbError::QuotaExceeded => ServiceError::QuotaExceeded {
-                        capacity: tenant.capacity_bytes,
-                        available: (tenant.capacity_bytes - tenant.used_bytes).max(0),
-                    },
+                    kura_db::DbError::QuotaExceeded => self.quota_exceeded(who.tenant_id()).await,
                     kura_db::DbError::PreconditionFailed => {
                         ServiceError::PreconditionFailed(path.to_string())
                     }
