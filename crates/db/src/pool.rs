@@ -28,6 +28,8 @@ pub struct Db {
     /// in growing steps (1, 2, 5, 10 ms...). Queueing this process's writers
     /// here hands the lock over without sleeping. `None` on PostgreSQL.
     write_gate: Option<Arc<Mutex<()>>>,
+    /// SQLite's one write connection (see `connect`); `None` on PostgreSQL.
+    write_pool: Option<AnyPool>,
     /// Path lookups, on SQLite only (see path_cache.rs).
     pub(crate) path_cache: Option<Arc<crate::path_cache::PathCache>>,
 }
@@ -77,13 +79,16 @@ impl Db {
                 url.split(':').next().unwrap_or_default()
             )));
         };
-        let mut opts = AnyPoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(30));
-        if backend == Backend::Sqlite {
+        let opts = |max: u32| {
+            let o = AnyPoolOptions::new()
+                .max_connections(max.max(1))
+                .acquire_timeout(Duration::from_secs(30));
+            if backend != Backend::Sqlite {
+                return o;
+            }
             // WAL lets readers run beside the single writer; NORMAL sync is
             // durable across application crashes (WAL is fsynced at checkpoints).
-            opts = opts.after_connect(|conn, _meta| {
+            o.after_connect(|conn, _meta| {
                 Box::pin(async move {
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
@@ -91,9 +96,16 @@ impl Db {
                     conn.execute("PRAGMA foreign_keys = ON").await?;
                     Ok(())
                 })
-            });
-        }
-        let pool = opts.connect(url).await?;
+            })
+        };
+        let pool = opts(max_connections).connect(url).await?;
+        // SQLite has one writer anyway: a dedicated connection keeps its worker
+        // thread and page cache warm instead of every pool connection taking
+        // turns (and invalidating each other's caches).
+        let write_pool = match backend {
+            Backend::Sqlite => Some(opts(1).connect(url).await?),
+            Backend::Postgres => None,
+        };
         let write_gate = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
         let path_cache =
             (backend == Backend::Sqlite).then(|| Arc::new(crate::path_cache::PathCache::default()));
@@ -101,6 +113,7 @@ impl Db {
             pool,
             backend,
             write_gate,
+            write_pool,
             path_cache,
         })
     }
@@ -127,9 +140,10 @@ impl Db {
             Some(g) => Some(g.clone().lock_owned().await),
             None => None,
         };
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+        let tx = match (&self.write_pool, self.backend) {
+            (Some(w), _) => w.begin_with("BEGIN IMMEDIATE").await?,
+            (None, Backend::Sqlite) => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            (None, Backend::Postgres) => self.pool.begin().await?,
         };
         Ok(WriteTx { tx, _gate: gate })
     }
@@ -149,6 +163,9 @@ impl Db {
 
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
+        if let Some(w) = &self.write_pool {
+            w.close().await;
+        }
         self.pool.close().await;
     }
 }
