@@ -258,6 +258,9 @@ def curl(srv, args, what, want=range(200, 300)):
 
 def big_upload(srv, big, size):
     """Upload the big file; for kura also measure peak RSS of just this upload."""
+    # Flush what earlier steps (or the other server) left dirty, so neither
+    # server pays for the other's writeback during its timed upload.
+    os.sync()
     if srv.name == "kura":
         # Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0).
         Path(f"/proc/{srv.proc.pid}/clear_refs").write_text("5")
