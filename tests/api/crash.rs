@@ -13,6 +13,7 @@ both!(
     interrupted_replacement_keeps_the_old_content,
     restart_removes_staging_files_and_orphaned_blobs,
     young_orphans_are_kept_until_the_grace_period_ends,
+    the_store_is_swept_at_most_once_per_interval,
 );
 
 /// Opens a PUT with this Content-Length, sends `sent` bytes of body, and returns the socket.
@@ -226,4 +227,31 @@ async fn young_orphans_are_kept_until_the_grace_period_ends(b: Backend) {
     // Referenced blobs are never swept, however old.
     assert_eq!(s.blob_files(), committed);
     assert_eq!(content(&s, &u, "/a.txt").await, b"alpha");
+}
+
+/// Listing the store is costly: after a sweep, the next one waits its interval
+/// (the grace period, at least 10 minutes), even when orphans are already old.
+async fn the_store_is_swept_at_most_once_per_interval(b: Backend) {
+    let cfg = ServiceConfig {
+        orphan_grace_ms: 0,
+        ..ServiceConfig::default()
+    };
+    let s = TestServer::start_with(b, cfg, HttpConfig::default()).await;
+    let u = s.tenant("acme", 1 << 30).await;
+    put(&s, &u, "/a.txt", "alpha").await;
+    let committed = s.blob_files();
+    s.svc.janitor_pass(false).await.unwrap();
+    let orphan = committed[0].with_file_name("0190f3a2b4c57d8e9f00112233445566");
+    std::fs::write(&orphan, b"left behind").unwrap();
+    let report = s.svc.janitor_pass(false).await.unwrap();
+    assert_eq!(
+        report.orphan_blobs_deleted, 0,
+        "no second listing right after a sweep"
+    );
+    assert!(orphan.exists());
+    s.clock.advance_ms(600_000);
+    let report = s.svc.janitor_pass(false).await.unwrap();
+    assert_eq!(report.orphan_blobs_deleted, 1);
+    assert!(!orphan.exists());
+    assert_eq!(s.blob_files(), committed);
 }

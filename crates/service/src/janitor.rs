@@ -2,7 +2,9 @@
 //! killed uploads, blobs whose metadata is gone, expired trash and sessions.
 
 use crate::{Result, Service};
+use futures_util::StreamExt;
 use std::collections::HashSet;
+use std::sync::atomic::Ordering;
 
 /// Keys checked against the database per query.
 const BATCH: usize = 500;
@@ -72,24 +74,35 @@ impl Service {
                 break;
             }
         }
-        r.orphan_blobs_deleted = self.sweep_orphans(now).await?;
+        // Listing the whole store is costly at millions of blobs, and an orphan
+        // cannot be removed before its grace period anyway: sweep at start-up
+        // and then once per grace period (at least every 10 minutes apart).
+        let every = self.cfg.orphan_grace_ms.max(600_000);
+        let last = self.last_orphan_sweep.load(Ordering::Acquire);
+        if startup || now.saturating_sub(last) >= every {
+            self.last_orphan_sweep.store(now, Ordering::Release);
+            r.orphan_blobs_deleted = self.sweep_orphans(now).await?;
+        }
         Ok(r)
     }
 
     /// Deletes blobs no version references, older than the grace period (a
-    /// younger one may be an upload about to commit on some node).
+    /// younger one may be an upload about to commit on some node). The store is
+    /// listed page by page; the database is asked once per page.
     async fn sweep_orphans(&self, now: i64) -> Result<usize> {
-        let listed = self.blobs.list("t").await?;
-        let old: Vec<String> = listed
-            .into_iter()
-            .filter(|(k, modified)| k.contains("/b/") && now - modified >= self.cfg.orphan_grace_ms)
-            .map(|(k, _)| k)
-            .collect();
+        let mut pages = self.blobs.list("t").chunks(BATCH);
         let mut removed = 0;
-        for chunk in old.chunks(BATCH) {
+        while let Some(page) = pages.next().await {
+            let mut old = Vec::with_capacity(page.len());
+            for item in page {
+                let (k, modified) = item?;
+                if k.contains("/b/") && now - modified >= self.cfg.orphan_grace_ms {
+                    old.push(k);
+                }
+            }
             let referenced: HashSet<String> =
-                self.db.referenced_blobs(chunk).await?.into_iter().collect();
-            for k in chunk.iter().filter(|k| !referenced.contains(*k)) {
+                self.db.referenced_blobs(&old).await?.into_iter().collect();
+            for k in old.iter().filter(|k| !referenced.contains(*k)) {
                 tracing::info!(key = %k, "removing an orphaned blob");
                 self.blobs.delete(k).await?;
                 removed += 1;

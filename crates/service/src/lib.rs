@@ -70,6 +70,8 @@ pub struct Service {
     cfg: ServiceConfig,
     audit_sink: audit_sink::AuditSink,
     auth_cache: Arc<auth_cache::AuthCache>,
+    /// When this node last swept the store for orphaned blobs (service clock).
+    last_orphan_sweep: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Service {
@@ -86,6 +88,7 @@ impl Service {
             cfg,
             audit_sink,
             auth_cache,
+            last_orphan_sweep: Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
         }
     }
 

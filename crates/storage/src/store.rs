@@ -284,14 +284,20 @@ impl BlobStore {
         Ok(())
     }
 
-    /// Keys under a prefix with their last-modified time (ms since the epoch).
-    pub async fn list(&self, prefix: &str) -> Result<Vec<(String, i64)>, StorageError> {
+    /// Keys under a prefix with their last-modified time (ms since the epoch),
+    /// as a stream: a store with millions of blobs is never listed into memory.
+    pub fn list(
+        &self,
+        prefix: &str,
+    ) -> futures_util::stream::BoxStream<'static, Result<(String, i64), StorageError>> {
         let p = ObjPath::from(prefix);
-        let metas: Vec<_> = self.inner.list(Some(&p)).try_collect().await?;
-        Ok(metas
-            .into_iter()
-            .map(|m| (m.location.to_string(), m.last_modified.timestamp_millis()))
-            .collect())
+        self.inner
+            .list(Some(&p))
+            .map(|m| {
+                m.map(|m| (m.location.to_string(), m.last_modified.timestamp_millis()))
+                    .map_err(StorageError::from)
+            })
+            .boxed()
     }
 
     /// Removes the staging files a killed process left beside local blobs
