@@ -8,11 +8,19 @@ use kura_db::DbError;
 impl Service {
     /// The live node at `path`, or `NotFound`.
     pub async fn node_at(&self, who: &Identity, path: &NodePath) -> Result<Node> {
-        let names: Vec<&str> = path.names().iter().map(Name::as_str).collect();
-        self.db
-            .resolve(who.tenant_id(), who.tenant.root_id, &names)
+        self.lookup(who, path)
             .await?
             .ok_or_else(|| ServiceError::NotFound(path.to_string()))
+    }
+
+    /// The live node at `path`, if any: one query (or none, when cached).
+    async fn lookup(&self, who: &Identity, path: &NodePath) -> Result<Option<Node>> {
+        let names: Vec<&str> = path.names().iter().map(Name::as_str).collect();
+        Ok(self
+            .db
+            .resolve_with_version(who.tenant_id(), who.tenant.root_id, &names, None)
+            .await?
+            .map(|(n, _)| n))
     }
 
     /// The live folder at `path`; with `create`, missing folders are made (`mkdir -p`).
@@ -25,6 +33,13 @@ impl Service {
         if path.is_root() {
             return Ok(self.db.node(who.tenant_id(), who.tenant.root_id).await?);
         }
+        // The common case, an existing folder, in one lookup.
+        if let Some(n) = self.lookup(who, path).await?
+            && n.kind == NodeKind::Folder
+        {
+            return Ok(n);
+        }
+        // Otherwise walk, to create what is missing or to name the step that fails.
         // Walk by id from the tenant's root; only the last folder is returned.
         let mut cur_id = who.tenant.root_id;
         let mut cur = None;
