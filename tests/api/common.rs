@@ -287,3 +287,33 @@ pub async fn raw_req(s: &TestServer, u: &TestUser, method: &str, target: &str, b
     req.extend_from_slice(body);
     raw(s, &req).await
 }
+
+/// Sends all these PUTs (URL path and body) at once; their statuses, in order.
+pub async fn concurrent_puts(
+    s: &TestServer,
+    u: &TestUser,
+    puts: Vec<(String, Vec<u8>)>,
+) -> Vec<StatusCode> {
+    let tasks: Vec<_> = puts
+        .into_iter()
+        .map(|(path, body)| {
+            let url = s.url(&path);
+            let token = u.token.clone();
+            tokio::spawn(async move {
+                client()
+                    .put(url)
+                    .bearer_auth(token)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    statuses
+}

@@ -527,25 +527,15 @@ async fn large_upload_round_trips_byte_for_byte(b: Backend) {
 async fn concurrent_uploads_to_one_new_name_make_one_file(b: Backend) {
     let s = TestServer::start(b).await;
     let u = s.tenant("acme", 1 << 30).await;
-    let mut tasks = Vec::new();
-    for i in 0..8u8 {
-        let url = s.url("/api/v1/files/race/same.txt?parents=true");
-        let token = u.token.clone();
-        tasks.push(tokio::spawn(async move {
-            client()
-                .put(url)
-                .bearer_auth(token)
-                .body(vec![i; 100])
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }));
-    }
-    let mut statuses = Vec::new();
-    for t in tasks {
-        statuses.push(t.await.unwrap());
-    }
+    let puts = (0..8u8)
+        .map(|i| {
+            (
+                "/api/v1/files/race/same.txt?parents=true".to_string(),
+                vec![i; 100],
+            )
+        })
+        .collect();
+    let statuses = concurrent_puts(&s, &u, puts).await;
     let created = statuses
         .iter()
         .filter(|s| **s == StatusCode::CREATED)

@@ -368,23 +368,16 @@ async fn root_is_listed_with_and_without_trailing_slash(b: Backend) {
 async fn concurrent_uploads_into_a_new_folder_create_it_once(b: Backend) {
     let s = TestServer::start(b).await;
     let u = s.tenant("acme", 1 << 30).await;
-    let mut tasks = Vec::new();
-    for i in 0..12 {
-        let url = s.url(&format!("/api/v1/files/new/deep/f{i:02}.txt?parents=true"));
-        let token = u.token.clone();
-        tasks.push(tokio::spawn(async move {
-            client()
-                .put(url)
-                .bearer_auth(token)
-                .body("x")
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }));
-    }
-    for t in tasks {
-        assert_eq!(t.await.unwrap(), StatusCode::CREATED);
+    let puts = (0..12)
+        .map(|i| {
+            (
+                format!("/api/v1/files/new/deep/f{i:02}.txt?parents=true"),
+                b"x".to_vec(),
+            )
+        })
+        .collect();
+    for status in concurrent_puts(&s, &u, puts).await {
+        assert_eq!(status, StatusCode::CREATED);
     }
     assert_eq!(item_names(&listing(&s, &u, "/", "").await), ["new"]);
     assert_eq!(item_names(&listing(&s, &u, "/new", "").await), ["deep"]);

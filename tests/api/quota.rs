@@ -129,25 +129,10 @@ async fn upload_exactly_at_capacity_succeeds(b: Backend) {
 async fn concurrent_uploads_race_for_the_last_bytes(b: Backend) {
     let s = TestServer::start(b).await;
     let u = s.tenant("acme", 10_000).await;
-    let mut tasks = Vec::new();
-    for i in 0..50u8 {
-        let url = s.url(&format!("/api/v1/files/race-{i:02}.bin"));
-        let token = u.token.clone();
-        tasks.push(tokio::spawn(async move {
-            client()
-                .put(url)
-                .bearer_auth(token)
-                .body(vec![i; 1000])
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }));
-    }
-    let mut statuses = Vec::new();
-    for t in tasks {
-        statuses.push(t.await.unwrap());
-    }
+    let puts = (0..50u8)
+        .map(|i| (format!("/api/v1/files/race-{i:02}.bin"), vec![i; 1000]))
+        .collect();
+    let statuses = concurrent_puts(&s, &u, puts).await;
     let ok = statuses
         .iter()
         .filter(|s| **s == StatusCode::CREATED)
