@@ -110,11 +110,10 @@ async fn suspended_tenant_is_refused_for_tokens(b: Backend) {
         .update_tenant(
             &cli,
             "acme",
-            None,
-            None,
-            Some(TenantStatus::Suspended),
-            None,
-            None,
+            kura_service::TenantChanges {
+                status: Some(TenantStatus::Suspended),
+                ..Default::default()
+            },
         )
         .await
         .unwrap();
@@ -140,11 +139,10 @@ async fn suspended_tenant_is_refused_for_tokens(b: Backend) {
         .update_tenant(
             &cli,
             "acme",
-            None,
-            None,
-            Some(TenantStatus::Active),
-            None,
-            None,
+            kura_service::TenantChanges {
+                status: Some(TenantStatus::Active),
+                ..Default::default()
+            },
         )
         .await
         .unwrap();

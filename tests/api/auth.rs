@@ -731,11 +731,10 @@ async fn suspended_tenant_is_refused(b: Backend) {
         .update_tenant(
             &cli,
             "acme",
-            None,
-            None,
-            Some(TenantStatus::Suspended),
-            None,
-            None,
+            kura_service::TenantChanges {
+                status: Some(TenantStatus::Suspended),
+                ..Default::default()
+            },
         )
         .await
         .unwrap();
@@ -785,11 +784,10 @@ async fn suspended_tenant_is_refused(b: Backend) {
         .update_tenant(
             &cli,
             "acme",
-            None,
-            None,
-            Some(TenantStatus::Active),
-            None,
-            None,
+            kura_service::TenantChanges {
+                status: Some(TenantStatus::Active),
+                ..Default::default()
+            },
         )
         .await
         .unwrap();

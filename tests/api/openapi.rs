@@ -82,6 +82,10 @@ fn all_service_errors() -> Vec<ServiceError> {
             capacity: 0,
             available: 0,
         },
+        ServiceError::VirusDetected(s()),
+        ServiceError::ScannerUnavailable(s()),
+        ServiceError::TooLargeToScan { limit: 1 },
+        ServiceError::Quarantined(s(), s()),
         ServiceError::Internal(s()),
     ]
 }
@@ -96,12 +100,15 @@ fn expected_status(e: &ServiceError) -> u16 {
         | E::LengthMismatch { .. }
         | E::UploadAborted(_) => 400,
         E::Unauthenticated | E::InvalidCredentials | E::Expired => 401,
-        E::CsrfFailed | E::Forbidden(_) | E::TenantSuspended => 403,
+        E::CsrfFailed | E::Forbidden(_) | E::TenantSuspended | E::Quarantined(..) => 403,
         E::NotFound(_) => 404,
         E::ParentNotFound(_) | E::NameConflict(_) | E::NotAFile(_) | E::NotAFolder(_) => 409,
         E::PreconditionFailed(_) => 412,
         E::RangeNotSatisfiable(_) => 416,
         E::QuotaExceeded { .. } => 507,
+        E::VirusDetected(_) => 422,
+        E::ScannerUnavailable(_) => 503,
+        E::TooLargeToScan { .. } => 413,
         E::Internal(_) => 500,
     }
 }

@@ -347,7 +347,14 @@ async fn trash_is_purged_automatically_after_trash_days(b: Backend) {
     let short = s.tenant("globex", 1 << 30).await;
     let cli = s.svc.cli_identity().await.unwrap();
     s.svc
-        .update_tenant(&cli, "globex", None, None, None, None, Some(2))
+        .update_tenant(
+            &cli,
+            "globex",
+            kura_service::TenantChanges {
+                trash_days: Some(2),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     put(&s, &u, "/keep.txt", "keep").await;

@@ -135,6 +135,74 @@ impl NodeKind {
     }
 }
 
+/// How a stored version was checked for viruses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanStatus {
+    /// Scanned whole; nothing found.
+    Clean,
+    /// Not scanned (scanning disabled, over the scanner's limit with the
+    /// tenant's `accept_unscanned` policy, or stored before scanning existed).
+    Unscanned,
+    /// A later rescan found a virus: kept, but not downloadable or shareable.
+    Quarantined,
+}
+
+impl ScanStatus {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanStatus::Clean => "clean",
+            ScanStatus::Unscanned => "unscanned",
+            ScanStatus::Quarantined => "quarantined",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Result<Self, CoreError> {
+        match s {
+            "clean" => Ok(Self::Clean),
+            "unscanned" => Ok(Self::Unscanned),
+            "quarantined" => Ok(Self::Quarantined),
+            _ => Err(CoreError::InvalidValue(format!(
+                "unknown scan status {s:?}"
+            ))),
+        }
+    }
+}
+
+/// A tenant's choice for files longer than the virus scanner accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OversizePolicy {
+    /// Refuse the upload (413).
+    #[default]
+    Refuse,
+    /// Store it, marked unscanned.
+    AcceptUnscanned,
+}
+
+impl OversizePolicy {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OversizePolicy::Refuse => "refuse",
+            OversizePolicy::AcceptUnscanned => "accept_unscanned",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Result<Self, CoreError> {
+        match s {
+            "refuse" => Ok(Self::Refuse),
+            "accept_unscanned" => Ok(Self::AcceptUnscanned),
+            _ => Err(CoreError::InvalidValue(format!(
+                "unknown oversize policy {s:?} (use refuse or accept_unscanned)"
+            ))),
+        }
+    }
+}
+
 /// One customer contract.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Tenant {
@@ -148,6 +216,8 @@ pub struct Tenant {
     pub keep_versions: i64,
     /// Days an item stays in the trash before it is purged automatically.
     pub trash_days: i64,
+    /// What happens to files longer than the virus scanner accepts.
+    pub scan_oversize: OversizePolicy,
     pub root_id: Id,
     pub created_at: Timestamp,
 }
@@ -185,6 +255,8 @@ pub struct Node {
     pub modified_at: Timestamp,
     pub modified_by: Option<Id>,
     pub trashed_at: Option<Timestamp>,
+    /// The current version's scan status (files only).
+    pub scan_status: Option<ScanStatus>,
 }
 
 /// One stored content of a file.
@@ -198,6 +270,12 @@ pub struct Version {
     pub etag: String,
     pub created_at: Timestamp,
     pub created_by: Option<Id>,
+    pub scan_status: ScanStatus,
+    /// Engine and signature version of the last scan.
+    pub scan_engine: Option<String>,
+    pub scanned_at: Option<Timestamp>,
+    /// Why unscanned, or the signature that quarantined it.
+    pub scan_detail: Option<String>,
 }
 
 /// True if an If-Match value (`*`, one etag, or a comma-separated list of bare

@@ -11,6 +11,7 @@ mod nodes;
 mod path_cache;
 mod pool;
 mod rows;
+mod scans;
 mod sessions;
 mod tenants;
 mod trash;
@@ -19,7 +20,8 @@ mod versions;
 
 pub use audit::{AuditEvent, NewAuditEvent};
 pub use error::DbError;
-pub use nodes::{ChildCursor, CommitFile, CommitOutcome, SortKey};
+pub use nodes::{ChildCursor, CommitFile, CommitOutcome, ScanRecord, SortKey};
+pub use scans::{Detection, NewDetection, RescanItem};
 pub use pool::{Backend, Db};
 pub use sessions::{SessionRecord, TokenInfo, TokenRecord};
 pub use tenants::Usage;

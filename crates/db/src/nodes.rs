@@ -6,7 +6,7 @@ use crate::rows::NodeJson;
 use crate::rows::{NODE_COLS, NodeRow, VERSION_COLS, VersionRow};
 use crate::{Backend, Db, DbError};
 use kura_core::name::name_key;
-use kura_core::{Node, NodeKind, Timestamp, Version};
+use kura_core::{Node, NodeKind, ScanStatus, Timestamp, Version};
 use sqlx::{AnyConnection, AssertSqlSafe};
 
 /// Path segments resolved per query (one self-join each).
@@ -64,6 +64,19 @@ pub struct CommitFile<'a> {
     /// same transaction, so the log never misses or invents an upload.
     pub audit_path: Option<&'a str>,
     pub audit_ip: Option<&'a str>,
+    /// How the bytes were checked for viruses.
+    pub scan: ScanRecord<'a>,
+}
+
+/// A version's scan result, as stored with it.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanRecord<'a> {
+    pub status: ScanStatus,
+    /// Engine and signature version.
+    pub engine: Option<&'a str>,
+    pub at: Option<Timestamp>,
+    /// Why unscanned, or the signature of a quarantined version.
+    pub detail: Option<&'a str>,
 }
 
 /// What the upload transaction did.
@@ -288,7 +301,7 @@ impl Db {
         } else {
             None
         };
-        Ok(Some((node.try_into()?, v.map(Version::from))))
+        Ok(Some((node.try_into()?, v.map(Version::try_from).transpose()?)))
     }
 
     /// The file at `names` with its current version, or the version `version`
@@ -605,8 +618,9 @@ async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitO
         }
     };
     let version_id: i64 = sqlx::query_scalar(
-        "INSERT INTO versions (tenant_id, node_id, blob_key, size, etag, created_at, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO versions (tenant_id, node_id, blob_key, size, etag, created_at, created_by,
+                               scan_status, scan_engine, scanned_at, scan_detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(c.tenant_id)
     .bind(node_id)
@@ -615,11 +629,15 @@ async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitO
     .bind(c.etag)
     .bind(c.now)
     .bind(c.user_id)
+    .bind(c.scan.status.as_str())
+    .bind(c.scan.engine)
+    .bind(c.scan.at)
+    .bind(c.scan.detail)
     .fetch_one(&mut *tx)
     .await?;
     let node: NodeRow = sqlx::query_as(AssertSqlSafe(format!(
         "UPDATE nodes SET current_version_id = $2, size = $3, etag = $4, content_type = $5,
-         modified_at = $6, modified_by = $7 WHERE id = $1 RETURNING {NODE_COLS}"
+         modified_at = $6, modified_by = $7, scan_status = $8 WHERE id = $1 RETURNING {NODE_COLS}"
     )))
     .bind(node_id)
     .bind(version_id)
@@ -628,6 +646,7 @@ async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitO
     .bind(c.content_type)
     .bind(c.now)
     .bind(c.user_id)
+    .bind(c.scan.status.as_str())
     .fetch_one(&mut *tx)
     .await?;
     let node = Node::try_from(node)?;
@@ -650,11 +669,18 @@ async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitO
         return Err(DbError::QuotaExceeded);
     }
     if let Some(target) = c.audit_path {
-        let detail = format!(
+        let mut detail = format!(
             "{} bytes, {}",
             c.size,
             if created { "new file" } else { "new version" }
         );
+        // Unscanned files are flagged in the log itself, with the reason.
+        if c.scan.status == ScanStatus::Unscanned {
+            detail.push_str(&format!(
+                ", UNSCANNED: {}",
+                c.scan.detail.unwrap_or("not scanned")
+            ));
+        }
         sqlx::query(
             "INSERT INTO audit_events (tenant_id, user_id, action, target, detail, ip, created_at)
              VALUES ($1, $2, 'file.upload', $3, $4, $5, $6)",

@@ -1,9 +1,11 @@
 //! Row shapes as stored, and their conversion into domain records.
 
 use crate::DbError;
-use kura_core::{Node, NodeKind, Role, Tenant, TenantStatus, User, UserStatus, Version};
+use kura_core::{
+    Node, NodeKind, OversizePolicy, Role, ScanStatus, Tenant, TenantStatus, User, UserStatus, Version,
+};
 
-pub(crate) const TENANT_COLS: &str = "id, code, name, capacity_bytes, used_bytes, status, keep_versions, trash_days, root_id, created_at";
+pub(crate) const TENANT_COLS: &str = "id, code, name, capacity_bytes, used_bytes, status, keep_versions, trash_days, scan_oversize, root_id, created_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct TenantRow {
@@ -15,6 +17,7 @@ pub(crate) struct TenantRow {
     status: String,
     keep_versions: i64,
     trash_days: i64,
+    scan_oversize: String,
     root_id: Option<i64>,
     created_at: i64,
 }
@@ -31,6 +34,7 @@ impl TryFrom<TenantRow> for Tenant {
             status: TenantStatus::parse(&r.status)?,
             keep_versions: r.keep_versions,
             trash_days: r.trash_days,
+            scan_oversize: OversizePolicy::parse(&r.scan_oversize)?,
             root_id: r
                 .root_id
                 .ok_or_else(|| DbError::Corrupt("tenant without root".into()))?,
@@ -72,7 +76,7 @@ impl TryFrom<UserRow> for User {
     }
 }
 
-pub(crate) const NODE_COLS: &str = "id, tenant_id, parent_id, kind, name, size, current_version_id, etag, content_type, created_at, modified_at, modified_by, trashed_at";
+pub(crate) const NODE_COLS: &str = "id, tenant_id, parent_id, kind, name, size, current_version_id, etag, content_type, created_at, modified_at, modified_by, trashed_at, scan_status";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct NodeRow {
@@ -89,6 +93,7 @@ pub(crate) struct NodeRow {
     modified_at: i64,
     modified_by: Option<i64>,
     trashed_at: Option<i64>,
+    scan_status: Option<String>,
 }
 
 /// A node as one JSON array in NODE_COLS order (aggregated listings).
@@ -106,6 +111,7 @@ pub(crate) type NodeJson = (
     i64,
     Option<i64>,
     Option<i64>,
+    Option<String>,
 );
 
 impl From<NodeJson> for NodeRow {
@@ -124,6 +130,7 @@ impl From<NodeJson> for NodeRow {
             modified_at,
             modified_by,
             trashed_at,
+            scan_status,
         ) = j;
         NodeRow {
             id,
@@ -139,6 +146,7 @@ impl From<NodeJson> for NodeRow {
             modified_at,
             modified_by,
             trashed_at,
+            scan_status,
         }
     }
 }
@@ -160,12 +168,17 @@ impl TryFrom<NodeRow> for Node {
             modified_at: r.modified_at,
             modified_by: r.modified_by,
             trashed_at: r.trashed_at,
+            scan_status: r
+                .scan_status
+                .as_deref()
+                .map(ScanStatus::parse)
+                .transpose()?,
         })
     }
 }
 
 pub(crate) const VERSION_COLS: &str =
-    "id, tenant_id, node_id, blob_key, size, etag, created_at, created_by";
+    "id, tenant_id, node_id, blob_key, size, etag, created_at, created_by, scan_status, scan_engine, scanned_at, scan_detail";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct VersionRow {
@@ -177,11 +190,16 @@ pub(crate) struct VersionRow {
     etag: String,
     created_at: i64,
     created_by: Option<i64>,
+    scan_status: String,
+    scan_engine: Option<String>,
+    scanned_at: Option<i64>,
+    scan_detail: Option<String>,
 }
 
-impl From<VersionRow> for Version {
-    fn from(r: VersionRow) -> Self {
-        Version {
+impl TryFrom<VersionRow> for Version {
+    type Error = DbError;
+    fn try_from(r: VersionRow) -> Result<Self, DbError> {
+        Ok(Version {
             id: r.id,
             tenant_id: r.tenant_id,
             node_id: r.node_id,
@@ -190,7 +208,11 @@ impl From<VersionRow> for Version {
             etag: r.etag,
             created_at: r.created_at,
             created_by: r.created_by,
-        }
+            scan_status: ScanStatus::parse(&r.scan_status)?,
+            scan_engine: r.scan_engine,
+            scanned_at: r.scanned_at,
+            scan_detail: r.scan_detail,
+        })
     }
 }
 
@@ -215,6 +237,7 @@ impl TenantRow {
             status: row.try_get("t_status")?,
             keep_versions: row.try_get("t_keep_versions")?,
             trash_days: row.try_get("t_trash_days")?,
+            scan_oversize: row.try_get("t_scan_oversize")?,
             root_id: row.try_get("t_root_id")?,
             created_at: row.try_get("t_created_at")?,
         })
@@ -236,6 +259,10 @@ impl VersionRow {
             etag: row.try_get("v_etag")?,
             created_at: row.try_get("v_created_at")?,
             created_by: row.try_get("v_created_by")?,
+            scan_status: row.try_get("v_scan_status")?,
+            scan_engine: row.try_get("v_scan_engine")?,
+            scanned_at: row.try_get("v_scanned_at")?,
+            scan_detail: row.try_get("v_scan_detail")?,
         }))
     }
 }

@@ -3,7 +3,7 @@
 use crate::error::conflict_on_unique;
 use crate::rows::{TENANT_COLS, TenantRow};
 use crate::{Db, DbError};
-use kura_core::{Tenant, TenantStatus, Timestamp};
+use kura_core::{OversizePolicy, Tenant, TenantStatus, Timestamp};
 use sqlx::AssertSqlSafe;
 
 /// What a tenant stores, for admins and the operator.
@@ -93,6 +93,7 @@ impl Db {
     }
 
     /// Changes a tenant's contract settings; `None` leaves a field as it is.
+    #[allow(clippy::too_many_arguments)]
     pub async fn update_tenant(
         &self,
         id: i64,
@@ -101,11 +102,12 @@ impl Db {
         status: Option<TenantStatus>,
         keep_versions: Option<i64>,
         trash_days: Option<i64>,
+        scan_oversize: Option<OversizePolicy>,
     ) -> Result<Tenant, DbError> {
         let done = sqlx::query(
             "UPDATE tenants SET name = COALESCE($2, name), capacity_bytes = COALESCE($3, capacity_bytes),
              status = COALESCE($4, status), keep_versions = COALESCE($5, keep_versions),
-             trash_days = COALESCE($6, trash_days) WHERE id = $1",
+             trash_days = COALESCE($6, trash_days), scan_oversize = COALESCE($7, scan_oversize) WHERE id = $1",
         )
         .bind(id)
         .bind(name)
@@ -113,6 +115,7 @@ impl Db {
         .bind(status.map(|s| s.as_str()))
         .bind(keep_versions)
         .bind(trash_days)
+        .bind(scan_oversize.map(|p| p.as_str()))
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {

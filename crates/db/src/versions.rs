@@ -16,7 +16,7 @@ impl Db {
             .bind(node_id)
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.into_iter().map(Version::from).collect())
+        crate::rows::all(rows)
     }
 
     /// One version of the tenant by id.
@@ -27,7 +27,7 @@ impl Db {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.ok_or(DbError::NotFound)?.into())
+        row.ok_or(DbError::NotFound)?.try_into()
     }
 
     /// Which of these blob keys are referenced by a version (any tenant).

@@ -86,6 +86,12 @@ fn commit<'a>(
         if_match: None,
         audit_path: None,
         audit_ip: None,
+        scan: kura_db::ScanRecord {
+            status: kura_core::ScanStatus::Clean,
+            engine: Some("test engine"),
+            at: Some(1_000),
+            detail: None,
+        },
     }
 }
 

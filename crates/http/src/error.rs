@@ -38,19 +38,36 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         E::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
         E::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
         E::QuotaExceeded { .. } => StatusCode::INSUFFICIENT_STORAGE,
+        E::VirusDetected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        E::ScannerUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        E::TooLargeToScan { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        E::Quarantined(..) => StatusCode::FORBIDDEN,
         E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
 /// Builds a problem response.
 pub fn problem(status: StatusCode, code: &str, detail: &str) -> Response {
-    let body = serde_json::json!({
+    problem_with(status, code, detail, None)
+}
+
+/// Builds a problem response with extension members (RFC 9457 section 3.2).
+pub fn problem_with(
+    status: StatusCode,
+    code: &str,
+    detail: &str,
+    extra: Option<serde_json::Value>,
+) -> Response {
+    let mut body = serde_json::json!({
         "type": format!("https://kura.example/problems/{code}"),
         "title": status.canonical_reason().unwrap_or("Error"),
         "status": status.as_u16(),
         "code": code,
         "detail": detail,
     });
+    if let (Some(serde_json::Value::Object(extra)), Some(obj)) = (extra, body.as_object_mut()) {
+        obj.extend(extra);
+    }
     let mut res = (status, body.to_string()).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -70,7 +87,15 @@ impl IntoResponse for ApiError {
             }
             e => e.to_string(),
         };
-        let mut res = problem(status, self.0.code(), &detail);
+        let extra = match &self.0 {
+            ServiceError::VirusDetected(sig) => Some(serde_json::json!({ "signature": sig })),
+            ServiceError::TooLargeToScan { limit } => {
+                Some(serde_json::json!({ "scan_limit_bytes": limit }))
+            }
+            ServiceError::Quarantined(_, sig) => Some(serde_json::json!({ "signature": sig })),
+            _ => None,
+        };
+        let mut res = problem_with(status, self.0.code(), &detail, extra);
         match &self.0 {
             ServiceError::Unauthenticated
             | ServiceError::Expired
@@ -79,6 +104,10 @@ impl IntoResponse for ApiError {
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer realm=\"kura\""),
                 );
+            }
+            ServiceError::ScannerUnavailable(_) => {
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
             }
             ServiceError::RangeNotSatisfiable(size) => {
                 if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {

@@ -117,6 +117,17 @@ pub async fn run(cfg: Config, cmd: AdminCommand) -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
+        AdminCommand::Rescan { tenant, since } => {
+            let since = since.as_deref().map(parse_since).transpose()?;
+            let r = svc
+                .rescan(&who, &kura_service::RescanOptions { tenant, since })
+                .await?;
+            println!(
+                "rescanned {} versions: {} clean, {} quarantined, {} too large to scan, {} unreadable",
+                r.scanned, r.clean, r.quarantined, r.skipped_too_large, r.failed
+            );
+            Ok(())
+        }
         AdminCommand::Janitor => {
             let r = svc.janitor_pass(false).await?;
             println!("{r:?}");
@@ -125,4 +136,30 @@ pub async fn run(cfg: Config, cmd: AdminCommand) -> anyhow::Result<()> {
     };
     svc.db().close().await;
     out
+}
+
+/// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 time, as ms since the epoch.
+fn parse_since(s: &str) -> anyhow::Result<i64> {
+    use time::format_description::well_known::Rfc3339;
+    let t = if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
+        t
+    } else {
+        let d = time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+            .with_context(|| format!("--since {s:?}: use YYYY-MM-DD or an RFC 3339 time"))?;
+        d.midnight().assume_utc()
+    };
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).context("--since is out of range")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn since_dates() {
+        assert_eq!(super::parse_since("2026-11-27").unwrap(), 1_795_737_600_000);
+        assert_eq!(
+            super::parse_since("2026-11-27T09:00:00+09:00").unwrap(),
+            1_795_737_600_000
+        );
+        assert!(super::parse_since("27/11/2026").is_err());
+    }
 }

@@ -44,6 +44,16 @@ pub enum AdminCommand {
     Token(TokenCommand),
     /// Run one cleanup pass (orphaned blobs, expired trash and sessions) now.
     Janitor,
+    /// Rescan stored files with clamd's current signatures; files a new
+    /// signature matches are quarantined (kept, not downloadable), never deleted.
+    Rescan {
+        /// Only this tenant (default: every tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Only versions stored on or after this date (YYYY-MM-DD, UTC) or time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -17,6 +17,7 @@ pub struct Config {
     pub storage: StorageSection,
     pub limits: LimitsConfig,
     pub auth: AuthConfig,
+    pub scan: kura_scan::ScanConfig,
     pub log: LogConfig,
 }
 

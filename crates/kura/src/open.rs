@@ -3,7 +3,8 @@
 use crate::config::Config;
 use anyhow::Context;
 use kura_core::SystemClock;
-use kura_service::{BlobStore, Db, Service, ServiceConfig};
+use kura_scan::{ClamdScanner, ScanMode};
+use kura_service::{BlobStore, Db, Scanning, Service, ServiceConfig};
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
@@ -46,5 +47,11 @@ pub async fn service(cfg: &Config, max_connections: u32) -> anyhow::Result<Servi
         orphan_grace_ms: cfg.limits.orphan_grace_seconds.max(0) * 1000,
         auth_cache_ms: cfg.auth.cache_seconds.max(0) * 1000,
     };
-    Ok(Service::new(db, blobs, Arc::new(SystemClock), scfg))
+    let scanning = match cfg.scan.mode {
+        ScanMode::Disabled => Scanning::Disabled,
+        ScanMode::Required => Scanning::Required(Arc::new(
+            ClamdScanner::new(&cfg.scan).map_err(|e| anyhow::anyhow!("[scan]: {e}"))?,
+        )),
+    };
+    Ok(Service::new(db, blobs, Arc::new(SystemClock), scfg).with_scanning(scanning))
 }

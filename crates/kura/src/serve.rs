@@ -9,6 +9,20 @@ use std::time::Duration;
 pub async fn run(cfg: Config) -> anyhow::Result<()> {
     open::init_logging(&cfg)?;
     let svc = open::service(&cfg, cfg.database.max_connections).await?;
+    // Said at every start, in the log and on the console: files go in unscanned.
+    let scan = svc.scanner_status().await;
+    match scan.state {
+        "disabled" => {
+            tracing::warn!("VIRUS SCANNING IS DISABLED ([scan] mode = \"disabled\"): uploads are stored unscanned");
+            eprintln!("WARNING: virus scanning is disabled; uploads are stored unscanned.");
+        }
+        "unavailable" => tracing::warn!(
+            scanner = ?scan.scanner,
+            error = ?scan.error,
+            "the virus scanner does not answer: uploads are refused (503) until it does"
+        ),
+        _ => tracing::info!(scanner = ?scan.scanner, engine = ?scan.engine, limit = ?scan.stream_max_length, "virus scanning is on"),
+    }
     if let Some(b) = svc.ensure_operator().await? {
         // Printed once, to the console of whoever started the first run.
         println!(
@@ -55,6 +69,29 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
                 match svc.janitor_pass(false).await {
                     Ok(r) => tracing::debug!(?r, "janitor pass"),
                     Err(e) => tracing::warn!(error = %e, "janitor pass failed"),
+                }
+            }
+        });
+    }
+
+    if cfg.scan.rescan_interval_hours > 0 && !svc.scanning_disabled() {
+        let svc = svc.clone();
+        let every = Duration::from_secs(cfg.scan.rescan_interval_hours * 3600);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let who = match svc.cli_identity().await {
+                    Ok(w) => w,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "periodic rescan: no operator identity");
+                        continue;
+                    }
+                };
+                match svc.rescan(&who, &kura_service::RescanOptions::default()).await {
+                    Ok(r) => tracing::info!(?r, "periodic rescan done"),
+                    Err(e) => tracing::warn!(error = %e, "periodic rescan stopped"),
                 }
             }
         });

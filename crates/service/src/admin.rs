@@ -4,7 +4,7 @@ use crate::identity::{AuthMethod, Identity};
 use crate::{Result, Service, ServiceError};
 use kura_auth::{hash_password, random_secret};
 use kura_core::name::validate_login;
-use kura_core::{Role, Tenant, TenantCode, TenantStatus, User, UserStatus};
+use kura_core::{OversizePolicy, Role, Tenant, TenantCode, TenantStatus, User, UserStatus};
 use kura_db::{DbError, Usage};
 
 /// Code of the tenant that holds the operator account.
@@ -20,6 +20,18 @@ pub struct NewTenant {
     pub capacity_bytes: u64,
     pub keep_versions: Option<i64>,
     pub trash_days: Option<i64>,
+}
+
+/// Changes to a tenant's contract; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct TenantChanges<'a> {
+    pub name: Option<&'a str>,
+    pub capacity_bytes: Option<u64>,
+    pub status: Option<TenantStatus>,
+    pub keep_versions: Option<i64>,
+    pub trash_days: Option<i64>,
+    /// What happens to files longer than the virus scanner accepts.
+    pub scan_oversize: Option<OversizePolicy>,
 }
 
 /// A user to create.
@@ -215,17 +227,20 @@ impl Service {
     }
 
     /// Changes a tenant's contract (operator only).
-    #[allow(clippy::too_many_arguments)]
     pub async fn update_tenant(
         &self,
         who: &Identity,
         code: &str,
-        name: Option<&str>,
-        capacity_bytes: Option<u64>,
-        status: Option<TenantStatus>,
-        keep_versions: Option<i64>,
-        trash_days: Option<i64>,
+        changes: TenantChanges<'_>,
     ) -> Result<Tenant> {
+        let TenantChanges {
+            name,
+            capacity_bytes,
+            status,
+            keep_versions,
+            trash_days,
+            scan_oversize,
+        } = changes;
         let t = self.tenant(who, code).await?;
         let name = name.map(str::trim);
         if name.is_some_and(|n| n.is_empty() || n.chars().count() > 200) {
@@ -243,7 +258,15 @@ impl Service {
             .map_err(|_| ServiceError::InvalidInput("capacity is too large".into()))?;
         let out = self
             .db
-            .update_tenant(t.id, name, cap, status, keep_versions, trash_days)
+            .update_tenant(
+                t.id,
+                name,
+                cap,
+                status,
+                keep_versions,
+                trash_days,
+                scan_oversize,
+            )
             .await?;
         // Cached identities carry the tenant (status, capacity): drop them.
         self.auth_cache.clear();

@@ -49,6 +49,18 @@ pub enum ServiceError {
         "the tenant's capacity ({capacity} bytes) would be exceeded; {available} bytes are free"
     )]
     QuotaExceeded { capacity: i64, available: i64 },
+    #[error("the file contains a virus ({0}); it was not stored")]
+    VirusDetected(String),
+    #[error(
+        "the virus scanner is not available, so the file was not stored; try again in a minute ({0})"
+    )]
+    ScannerUnavailable(String),
+    #[error(
+        "the file is larger than the virus scanner can check ({limit} bytes), and this tenant's policy refuses unscanned files"
+    )]
+    TooLargeToScan { limit: u64 },
+    #[error("{0} is quarantined: a virus scan found {1}; it cannot be downloaded or copied")]
+    Quarantined(String, String),
     #[error("internal error")]
     Internal(String),
 }
@@ -76,6 +88,10 @@ impl ServiceError {
             Self::LengthMismatch { .. } => "length_mismatch",
             Self::UploadAborted(_) => "upload_aborted",
             Self::QuotaExceeded { .. } => "quota_exceeded",
+            Self::VirusDetected(_) => "virus_detected",
+            Self::ScannerUnavailable(_) => "scanner_unavailable",
+            Self::TooLargeToScan { .. } => "too_large_to_scan",
+            Self::Quarantined(..) => "file_quarantined",
             Self::Internal(_) => "internal",
         }
     }

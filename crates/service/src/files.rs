@@ -5,8 +5,9 @@ use crate::identity::Identity;
 use crate::{Result, Service, ServiceError};
 use bytes::Bytes;
 use futures_util::Stream;
-use kura_core::{Node, NodeKind, NodePath, Version};
-use kura_db::{CommitFile, DbError};
+use crate::scanning::{Fed, ScanDecision};
+use kura_core::{Node, NodeKind, NodePath, OversizePolicy, ScanStatus, Version};
+use kura_db::{CommitFile, DbError, ScanRecord};
 use kura_storage::{BlobReader, BlobStore};
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
@@ -41,7 +42,7 @@ pub struct Download {
 }
 
 /// Bytes of a refused body still read (and dropped) so the client sees the answer.
-const DRAIN_MAX: u64 = 32 << 20;
+pub(crate) const DRAIN_MAX: u64 = 32 << 20;
 
 /// Why the body stream was cut short by us (rather than by the client).
 #[derive(Debug, Clone)]
@@ -117,6 +118,15 @@ impl Service {
         {
             return Err(quota_err());
         }
+        // A declared length over the scanner's limit is refused before any
+        // byte is read, if the tenant refuses unscanned files.
+        let scan_limit = self.scanner().map(|s| s.stream_max_length());
+        if let (Some(l), Some(len)) = (scan_limit, opts.content_length)
+            && len > l
+            && tenant.scan_oversize == OversizePolicy::Refuse
+        {
+            return Err(ServiceError::TooLargeToScan { limit: l });
+        }
         // Count bytes as they pass and stop at the quota or the declared length.
         let limit = opts
             .content_length
@@ -168,18 +178,41 @@ impl Service {
             }
         });
         let key = BlobStore::new_key(who.tenant_id());
-        let stored = match self.blobs.put_stream(&key, counted).await {
+        let path_text = path.to_string();
+        let run = self
+            .store_and_scan(&key, counted, tenant.scan_oversize, DRAIN_MAX)
+            .await;
+        let stored = match run.stored {
             Ok(n) => n,
             Err(e) => {
                 let why = cut.lock().ok().and_then(|c| c.clone());
-                return Err(match why {
-                    Some(Cut::Quota) => quota_err(),
-                    Some(Cut::TooLong) => ServiceError::LengthMismatch {
+                return Err(match (why, run.fed) {
+                    (Some(Cut::Quota), _) => quota_err(),
+                    (Some(Cut::TooLong), _) => ServiceError::LengthMismatch {
                         declared: declared.unwrap_or_default(),
                         got: limit + 1,
                     },
-                    None => e.into(),
+                    (None, Fed::OverLimitRefused) => ServiceError::TooLargeToScan {
+                        limit: scan_limit.unwrap_or_default(),
+                    },
+                    (None, Fed::ScannerGone) => match run.verdict {
+                        Some(Err(e)) => ServiceError::ScannerUnavailable(e.to_string()),
+                        _ => ServiceError::ScannerUnavailable("the scan broke off".into()),
+                    },
+                    (None, _) => e.into(),
                 });
+            }
+        };
+        // Committed only on a clean verdict (or as unscanned where the
+        // configuration or the tenant's policy says so).
+        let decision = match self
+            .judge_scan(who, &path_text, run.fed, run.verdict)
+            .await
+        {
+            Ok(d) => d,
+            Err(e) => {
+                self.blobs.delete(&key).await.ok();
+                return Err(e);
             }
         };
         if let Some(d) = declared
@@ -204,7 +237,21 @@ impl Service {
         let size = i64::try_from(stored).map_err(|_| quota_err())?;
         let etag = Self::new_etag();
         let content_type = mime_guess::from_path(name.as_str()).first_raw();
-        let path_text = path.to_string();
+        let scan_at = self.now();
+        let scan = match &decision {
+            ScanDecision::Clean { engine } => ScanRecord {
+                status: ScanStatus::Clean,
+                engine: engine.as_deref(),
+                at: Some(scan_at),
+                detail: None,
+            },
+            ScanDecision::Unscanned { reason } => ScanRecord {
+                status: ScanStatus::Unscanned,
+                engine: None,
+                at: None,
+                detail: Some(reason),
+            },
+        };
         let commit = CommitFile {
             tenant_id: who.tenant_id(),
             parent_id: parent.id,
@@ -220,6 +267,7 @@ impl Service {
             if_match: opts.if_match.as_deref(),
             audit_path: Some(&path_text),
             audit_ip: who.ip.as_deref(),
+            scan,
         };
         let outcome = match self.db.commit_file(&commit).await {
             Ok(o) => o,
@@ -274,6 +322,7 @@ impl Service {
         version: Version,
         range: Option<Range<u64>>,
     ) -> Result<Download> {
+        crate::scanning::refuse_quarantined(&node.name, &version)?;
         let size = u64::try_from(version.size).unwrap_or_default();
         if let Some(r) = &range
             && (r.start >= size || r.end > size || r.start >= r.end)

@@ -12,11 +12,13 @@ mod folders;
 mod identity;
 mod janitor;
 mod paths;
+mod rescan;
+mod scanning;
 mod trash;
 mod tree;
 mod versions;
 
-pub use admin::{Bootstrap, NewTenant, NewUser};
+pub use admin::{Bootstrap, NewTenant, NewUser, TenantChanges};
 pub use error::{Result, ServiceError};
 pub use files::{Download, PutOptions, PutResult};
 pub use folders::{ListOptions, Page};
@@ -24,6 +26,9 @@ pub use identity::{AuthMethod, Identity};
 pub use janitor::JanitorReport;
 pub use kura_db::{Backend, Db, SortKey, TokenInfo, Usage};
 pub use kura_storage::{BlobStore, StorageConfig};
+pub use kura_db::Detection;
+pub use rescan::{RescanOptions, RescanReport};
+pub use scanning::{ScannerStatus, Scanning, refuse_quarantined};
 pub use trash::TrashItem;
 
 use kura_core::Clock;
@@ -72,6 +77,10 @@ pub struct Service {
     auth_cache: Arc<auth_cache::AuthCache>,
     /// When this node last swept the store for orphaned blobs (service clock).
     last_orphan_sweep: Arc<std::sync::atomic::AtomicI64>,
+    /// Whether uploads are scanned, and by what.
+    scanning: Scanning,
+    /// The scanner's engine version and when it was looked up.
+    engine_cache: Arc<std::sync::Mutex<Option<(std::time::Instant, String)>>>,
 }
 
 impl Service {
@@ -89,6 +98,8 @@ impl Service {
             audit_sink,
             auth_cache,
             last_orphan_sweep: Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
+            scanning: Scanning::default(),
+            engine_cache: Arc::default(),
         }
     }
 

@@ -95,10 +95,21 @@ impl Service {
                     .await?
             }
             NodeKind::Folder => {
+                let nodes = self.db.subtree(who.tenant_id(), src.id).await?;
+                // Refuse before copying anything if a quarantined file is inside.
+                if let Some(q) = nodes
+                    .iter()
+                    .find(|n| n.scan_status == Some(kura_core::ScanStatus::Quarantined))
+                {
+                    return Err(ServiceError::Quarantined(
+                        format!("{} (inside {from})", q.name),
+                        "a virus".into(),
+                    ));
+                }
                 let (root, _) = self.create_folder(who, to, false).await?;
                 let mut map: HashMap<i64, i64> = HashMap::from([(src.id, root.id)]);
                 // Parents come before children, so each target parent exists already.
-                for n in self.db.subtree(who.tenant_id(), src.id).await? {
+                for n in nodes {
                     let Some(&target_parent) = n.parent_id.and_then(|p| map.get(&p)) else {
                         continue;
                     };
@@ -138,6 +149,7 @@ impl Service {
             .current_version_id
             .ok_or_else(|| ServiceError::NotFound(src.name.clone()))?;
         let v = self.db.version(who.tenant_id(), vid).await?;
+        crate::scanning::refuse_quarantined(&src.name, &v)?;
         let key = BlobStore::new_key(who.tenant_id());
         self.blobs.copy(&v.blob_key, &key).await?;
         let tenant = self.db.tenant_by_id(who.tenant_id()).await?;
@@ -157,6 +169,7 @@ impl Service {
             if_match: None,
             audit_path: None,
             audit_ip: None,
+            scan: crate::scanning::carried_scan(&v),
         };
         match self.db.commit_file(&commit).await {
             Ok(o) => Ok(o.node),

@@ -28,6 +28,7 @@ impl Service {
     ) -> Result<Node> {
         who.require_write()?;
         let (node, old) = self.file_at(who, path, Some(version_id)).await?;
+        crate::scanning::refuse_quarantined(&path.to_string(), &old)?;
         let parent_id = node
             .parent_id
             .ok_or_else(|| ServiceError::NotAFile(path.to_string()))?;
@@ -50,6 +51,7 @@ impl Service {
             if_match: Some(&node.etag),
             audit_path: None,
             audit_ip: None,
+            scan: crate::scanning::carried_scan(&old),
         };
         let out = match self.db.commit_file(&commit).await {
             Ok(o) => o,

@@ -10,8 +10,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kura_core::size::parse_size;
-use kura_core::{Role, TenantStatus};
-use kura_service::{NewTenant, NewUser, ServiceError};
+use kura_core::{OversizePolicy, Role, TenantStatus};
+use kura_service::{NewTenant, NewUser, ServiceError, TenantChanges};
 use serde::Deserialize;
 
 /// A capacity as a number of bytes or a string like "10GiB".
@@ -47,6 +47,8 @@ pub struct TenantPatch {
     status: Option<String>,
     keep_versions: Option<i64>,
     trash_days: Option<i64>,
+    /// `refuse` or `accept_unscanned`.
+    scan_oversize: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -125,18 +127,20 @@ pub async fn patch_tenant(
         .map(TenantStatus::parse)
         .transpose()
         .map_err(|_| ServiceError::InvalidInput("status must be active or suspended".into()))?;
-    let t = st
-        .svc
-        .update_tenant(
-            &who,
-            &code,
-            b.name.as_deref(),
-            cap,
-            status,
-            b.keep_versions,
-            b.trash_days,
-        )
-        .await?;
+    let scan_oversize = b
+        .scan_oversize
+        .as_deref()
+        .map(OversizePolicy::parse)
+        .transpose()?;
+    let changes = TenantChanges {
+        name: b.name.as_deref(),
+        capacity_bytes: cap,
+        status,
+        keep_versions: b.keep_versions,
+        trash_days: b.trash_days,
+        scan_oversize,
+    };
+    let t = st.svc.update_tenant(&who, &code, changes).await?;
     Ok(Json(json::tenant(&t)).into_response())
 }
 

@@ -150,6 +150,8 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let path = tree_path(req.uri(), PREFIX)?;
     let (node, version) = st.svc.file_at(&who, &path, q.version).await?;
+    // HEAD too: a quarantined file answers the same to both.
+    kura_service::refuse_quarantined(&path.to_string(), &version)?;
     let h = req.headers();
     let size = u64::try_from(version.size).unwrap_or_default();
     // An old version was last modified when it was stored.
@@ -174,6 +176,11 @@ pub async fn get(
     );
     set(&mut headers, header::ACCEPT_RANGES, "bytes");
     set(&mut headers, header::CACHE_CONTROL, "private, no-cache");
+    set(
+        &mut headers,
+        header::HeaderName::from_static("x-kura-scan-status"),
+        version.scan_status.as_str(),
+    );
     if not_modified(h, &version.etag, modified) {
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
     }
@@ -373,6 +380,7 @@ mod tests {
             modified_at: 0,
             modified_by: None,
             trashed_at: None,
+            scan_status: None,
         };
         assert_eq!(
             content_disposition(&n, false),

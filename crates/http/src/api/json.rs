@@ -1,7 +1,7 @@
 //! JSON shapes of API responses.
 
 use kura_core::clock::rfc3339;
-use kura_core::{Node, NodeKind, Tenant, User, Version};
+use kura_core::{Node, NodeKind, ScanStatus, Tenant, User, Version};
 use serde_json::{Value, json};
 
 /// A file or folder as the API shows it; `path` is its full path in the tenant.
@@ -20,6 +20,9 @@ pub struct NodeOut<'a> {
     modified: String,
     modified_by: Option<i64>,
     trashed: Option<String>,
+    /// Files: `clean`, `unscanned` or `quarantined` (the current version's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scan_status: Option<ScanStatus>,
 }
 
 /// The API shape of a node.
@@ -37,6 +40,7 @@ pub fn node<'a>(n: &'a Node, path: &str) -> NodeOut<'a> {
         modified: rfc3339(n.modified_at),
         modified_by: n.modified_by,
         trashed: n.trashed_at.map(rfc3339),
+        scan_status: n.scan_status,
     }
 }
 
@@ -58,6 +62,17 @@ pub fn version(v: &Version, current: Option<i64>) -> Value {
         "created": rfc3339(v.created_at),
         "created_by": v.created_by,
         "current": current == Some(v.id),
+        "scan": scan(v),
+    })
+}
+
+/// How a version was checked for viruses.
+pub fn scan(v: &Version) -> Value {
+    json!({
+        "status": v.scan_status,
+        "engine": v.scan_engine,
+        "scanned": v.scanned_at.map(rfc3339),
+        "detail": v.scan_detail,
     })
 }
 
@@ -85,6 +100,7 @@ pub fn tenant(t: &Tenant) -> Value {
         "status": t.status,
         "keep_versions": t.keep_versions,
         "trash_days": t.trash_days,
+        "scan_oversize": t.scan_oversize,
         "created": rfc3339(t.created_at),
     })
 }

@@ -7,6 +7,7 @@ mod health;
 pub(crate) mod json;
 mod openapi;
 mod ops;
+mod scan;
 mod session;
 mod tokens;
 mod trash;
@@ -53,6 +54,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))
         .route("/api/v1/usage", get(admin::usage))
+        .route("/api/v1/detections", get(scan::detections))
+        .route("/api/v1/admin/scanner", get(scan::scanner))
         .route(
             "/api/v1/users",
             get(admin::list_users).post(admin::create_user),
