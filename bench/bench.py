@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Kura vs nginx benchmark orchestrator (standard library only).
 
-Started by bench/run, which installs nginx/wrk, builds kura and exports
-NGINX_BIN / KURA_BIN. Every round starts each server on a fresh data folder
+Started by bench/run, which installs nginx/wrk (or clamd for ONLY=scan),
+builds kura and exports NGINX_BIN / KURA_BIN / CLAMD_BIN. Every round starts each server on a fresh data folder
 (this disk is slow to create files where thousands were just deleted, so
 folders are never reused and are only removed at the end, in the background).
 Servers alternate order every round. Medians are printed side by side.
+
+ONLY=scan measures virus scanning instead (see scan_main): a big upload to kura
+with scanning disabled, the same with scanning required against a private
+clamd, and clamd INSTREAM alone, each on fresh random bytes.
 """
 
 import http.client
@@ -15,6 +19,7 @@ import re
 import signal
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -32,6 +37,7 @@ ONLY = os.environ.get("ONLY", "")
 KEEP_WORK = os.environ.get("KEEP_WORK") == "1"  # keep logs/data for debugging
 NGINX_BIN = os.environ.get("NGINX_BIN", "nginx")
 KURA_BIN = os.environ.get("KURA_BIN", "")
+CLAMD_BIN = os.environ.get("CLAMD_BIN", "clamd")
 SERVERS = [s for s in ("kura", "nginx") if ONLY in ("", s)]
 
 SMALL_BODY = b"k" * 4096
@@ -198,10 +204,12 @@ def start_nginx(d):
     return srv
 
 
-def start_kura(d):
+def start_kura(d, scan_env=None):
+    """A kura on a fresh data folder with tenant "bench" and a token for alice.
+    Scanning is disabled unless scan_env (KURA_SCAN__* variables) says otherwise."""
     data = d / "data"
     d.mkdir(parents=True)
-    env = dict(os.environ, KURA_SCAN__MODE="disabled")
+    env = dict(os.environ, KURA_SCAN__MODE="disabled", **(scan_env or {}))
     dd = ["--data-dir", str(data)]
     run([KURA_BIN, "admin", "tenant", "create", "--code", "bench", "--name", "Bench",
          "--capacity", "1TiB", *dd], env=env)
@@ -381,6 +389,273 @@ def report(results):
         print(f"{label:<30} {fmt(k):>9} {fmt(n):>9} {rs:>10}  {tgt:<14} {result}")
 
 
+# ---------------------------------------------------------------- ONLY=scan
+
+# key, label: the scan scenario's metrics (MB/s unless the label says otherwise).
+SCAN_METRICS = [
+    ("off", "kura upload, scanning disabled, MB/s"),
+    ("on", "kura upload, scanning required, MB/s"),
+    ("clamd", "clamd INSTREAM alone, MB/s"),
+    ("ratio", "scanned / min(disabled, clamd)"),
+    ("kura_rss", "kura peak RSS, scanned upload, MiB"),
+    ("clamd_rss", "clamd peak RSS, one scan, MiB"),
+]
+SCAN_TARGET = 0.9
+# The 68-byte EICAR test string, as hex so that this file itself is not flagged
+# by virus scanners. It becomes the private clamd's only signature (.ndb: body
+# match anywhere in a file), so clamd starts without downloadable databases.
+EICAR_HEX = ("58354f2150254041505b345c505a58353428505e2937434329377d2445494341522d5354"
+             "414e444152442d414e544956495255532d544553542d46494c452124482b482a")
+INSTREAM_CHUNK = 1 << 20  # bytes per INSTREAM chunk from the bench's own client
+
+
+class Clamd:
+    """A private clamd: own folder, TCP port, signature file and temp folder.
+
+    Limits: StreamMaxLength and MaxFileSize a little above the test size;
+    MaxScanSize at clamd's 4000M ceiling, because embedded objects count again
+    (1 GiB of random bytes exceeded a 1100M MaxScanSize here); MaxScanTime as
+    long as kura's scan timeout. AlertExceedsMax makes any limit hit a
+    "Heuristics.Limits.Exceeded.*" verdict, so a truncated scan fails the bench
+    instead of being timed as if it were complete."""
+
+    def __init__(self, d, port, limit_mb):
+        self.d, self.port, self.limit_mb = d, port, limit_mb
+        (d / "db").mkdir(parents=True)
+        (d / "tmp").mkdir()
+        (d / "db" / "eicar.ndb").write_text(f"Test.EICAR.NDB:0:*:{EICAR_HEX}\n")
+        self.conf = d / "clamd.conf"
+        self.conf.write_text(f"""Foreground yes
+DatabaseDirectory {d}/db
+TemporaryDirectory {d}/tmp
+TCPAddr {HOST}
+TCPSocket {port}
+PidFile {d}/clamd.pid
+LogFile {d}/clamd.log
+LogTime yes
+StreamMaxLength {limit_mb}M
+MaxFileSize {limit_mb}M
+MaxScanSize 4000M
+MaxScanTime 600000
+AlertExceedsMax yes
+MaxThreads 4
+""")
+        self.log_path = d / "clamd.log"
+        with open(d / "stderr.log", "w") as out:
+            self.proc = subprocess.Popen([CLAMD_BIN, "-c", str(self.conf)], stdout=out,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while True:
+            if self.proc.poll() is not None:
+                raise BenchError(f"clamd exited with {self.proc.returncode}; log tail:\n"
+                                 f"{tail(self.log_path)}\n{tail(d / 'stderr.log')}")
+            try:
+                if self.command(b"zPING\0") == "PONG":
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise BenchError(f"clamd did not answer PING within 60 s; log tail:\n{tail(self.log_path)}")
+            time.sleep(0.1)
+        self.version = self.command(b"zVERSION\0")
+
+    def command(self, cmd):
+        with socket.create_connection((HOST, self.port), timeout=10) as s:
+            s.sendall(cmd)
+            return self._reply(s)
+
+    @staticmethod
+    def _reply(s):
+        reply = b""
+        while not reply.endswith(b"\0"):
+            got = s.recv(4096)
+            if not got:
+                break
+            reply += got
+        return reply.rstrip(b"\0").decode(errors="replace").strip()
+
+    def instream(self, path):
+        """Stream a file to clamd (zINSTREAM, then chunks as a 4-byte big-endian
+        length and the bytes, then a zero length); return (seconds from connect
+        to verdict, verdict)."""
+        buf = bytearray(INSTREAM_CHUNK)
+        view = memoryview(buf)
+        t0 = time.perf_counter()
+        with socket.create_connection((HOST, self.port), timeout=900) as s, open(path, "rb", buffering=0) as f:
+            s.sendall(b"zINSTREAM\0")
+            while n := f.readinto(buf):
+                s.sendall(struct.pack(">I", n))
+                s.sendall(view[:n])
+            s.sendall(b"\0\0\0\0")
+            reply = self._reply(s)
+        return time.perf_counter() - t0, reply
+
+    def instream_bytes(self, data):
+        """The verdict on a few bytes (one chunk)."""
+        with socket.create_connection((HOST, self.port), timeout=60) as s:
+            s.sendall(b"zINSTREAM\0" + struct.pack(">I", len(data)) + data + b"\0\0\0\0")
+            return self._reply(s)
+
+    def reset_peak(self):
+        Path(f"/proc/{self.proc.pid}/clear_refs").write_text("5")
+
+    def peak_mib(self):
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+
+    def check_alive(self):
+        if self.proc.poll() is not None:
+            raise BenchError(f"clamd exited with {self.proc.returncode}; log tail:\n{tail(self.log_path)}")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def fresh_random_file(path, size):
+    """size fresh random bytes (clamd caches clean verdicts by content hash, so
+    bytes are never reused between measurements), flushed to disk before timing."""
+    block = 8 << 20
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            n = min(block, left)
+            f.write(os.urandom(n))
+            left -= n
+    os.sync()
+
+
+def find_scan_status(doc):
+    """The "scan": {"status": ...} anywhere in kura's PUT response."""
+    if isinstance(doc, dict):
+        scan = doc.get("scan")
+        if isinstance(scan, dict) and "status" in scan:
+            return scan["status"]
+        doc = list(doc.values())
+    if isinstance(doc, list):
+        for v in doc:
+            if (found := find_scan_status(v)) is not None:
+                return found
+    return None
+
+
+def kura_scanned_upload(srv, data, size, name, want_status):
+    """PUT data to kura; MB/s and kura's peak RSS during just this upload."""
+    Path(f"/proc/{srv.proc.pid}/clear_refs").write_text("5")
+    resp = srv.log_path.parent / "curl-response.txt"
+    secs, up, _ = curl(srv, ["-T", str(data), "-o", str(resp), srv.url(name) + srv.put_query],
+                       f"{size >> 20} MiB upload")
+    if up != size:
+        raise BenchError(f"kura: uploaded {up} bytes, expected {size}")
+    try:
+        status = find_scan_status(json.loads(resp.read_text()))
+    except ValueError:
+        status = None
+    if status != want_status:
+        raise BenchError(f"kura: upload stored with scan status {status!r}, expected {want_status!r}: "
+                         f"{resp.read_text(errors='replace')[:300]}")
+    rss = int(re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{srv.proc.pid}/status").read_text()).group(1))
+    return size / 1e6 / secs, rss / 1024
+
+
+def check_eicar_refused(srv):
+    """Scanning really is on: kura refuses the EICAR test file (not timed)."""
+    status, body = srv.request("PUT", srv.url_path("eicar.com") + srv.put_query, bytes.fromhex(EICAR_HEX))
+    if status != 422 or b"virus_detected" not in body:
+        raise BenchError(f"kura with scanning: EICAR upload -> {status} {body[:300]!r}, expected 422 virus_detected")
+
+
+def scan_report(results):
+    print("\nPer-round values:")
+    for key, label in SCAN_METRICS:
+        vals = results.get(key, [])
+        print(f"  {label:<38} " + "  ".join(f"{v:.2f}" if key == "ratio" else fmt(v) for v in vals))
+    med = {k: statistics.median(v) for k, v in results.items() if v}
+    print(f"\nMedians over {ROUNDS} round(s), {BIG_MB} MiB of fresh random data per measurement:")
+    for key, label in SCAN_METRICS:
+        v = med.get(key)
+        if key == "ratio":
+            ok = "PASS" if v is not None and v >= SCAN_TARGET else "MISS"
+            print(f"  {label:<38} {v:9.2f}x  target >= {SCAN_TARGET}x  {ok}")
+        else:
+            print(f"  {label:<38} {fmt(v):>9}")
+
+
+def scan_main(work):
+    """ONLY=scan: per round, in rotating order, (a) kura upload with scanning
+    disabled, (b) kura upload with scanning required, (c) clamd INSTREAM alone;
+    ratio = b / min(a, c). One private clamd for the whole run."""
+    size = BIG_MB << 20
+    # StreamMaxLength and MaxFileSize: at least 1100M (above the 1 GiB default),
+    # 10% above bigger sizes. clamd cannot scan files over 2 GB.
+    limit_mb = max(1100, -(-BIG_MB * 11 // 10))
+    if limit_mb > 2047:
+        raise BenchError(f"BIG_MB={BIG_MB}: clamd cannot scan files over 2 GB")
+    port = int(os.environ.get("CLAMD_PORT") or free_port())
+    scan_env = {"KURA_SCAN__MODE": "required", "KURA_SCAN__CLAMD": f"tcp://{HOST}:{port}",
+                "KURA_SCAN__STREAM_MAX_LENGTH": f"{limit_mb}M"}
+    servers = []
+    clamd = None
+    results = {key: [] for key, _ in SCAN_METRICS}
+    data = work / "random.bin"
+    try:
+        t0 = time.monotonic()
+        clamd = Clamd(work / "clamd", port, limit_mb)
+        log(f"bench: clamd {clamd.version} on {HOST}:{port} ready in {time.monotonic() - t0:.1f}s "
+            f"(StreamMaxLength/MaxFileSize {limit_mb}M, MaxThreads 4, 1 signature)")
+        if clamd.instream_bytes(bytes.fromhex(EICAR_HEX)) != "stream: Test.EICAR.NDB.UNOFFICIAL FOUND":
+            raise BenchError("private clamd does not detect EICAR")
+        steps = ["off", "on", "clamd"]
+        for rnd in range(1, ROUNDS + 1):
+            shift = (rnd - 1) % len(steps)
+            order = steps[shift:] + steps[:shift]  # each goes first in turn
+            res = {}
+            for step in order:
+                log(f"round {rnd}/{ROUNDS}: {step} (writing {BIG_MB} MiB of fresh random data)")
+                fresh_random_file(data, size)
+                clamd.reset_peak()
+                if step == "clamd":
+                    secs, verdict = clamd.instream(data)
+                    if verdict != "stream: OK":
+                        raise BenchError(f"clamd INSTREAM of random data answered {verdict!r}; "
+                                         f"log tail:\n{tail(clamd.log_path)}")
+                    res["clamd"] = size / 1e6 / secs
+                    res["clamd_rss"] = clamd.peak_mib()
+                else:
+                    d = work / f"r{rnd}-kura-{step}"
+                    srv = start_kura(d, scan_env if step == "on" else None)
+                    servers.append(srv)
+                    if step == "on":
+                        check_eicar_refused(srv)
+                        res["on"], res["kura_rss"] = kura_scanned_upload(srv, data, size, "big.bin", "clean")
+                        res["clamd_rss"] = max(res.get("clamd_rss", 0), clamd.peak_mib())
+                    else:
+                        res["off"], _ = kura_scanned_upload(srv, data, size, "big.bin", "unscanned")
+                    srv.check_alive()
+                    srv.stop()
+                    servers.remove(srv)
+                clamd.check_alive()
+                data.unlink()
+            res["ratio"] = res["on"] / min(res["off"], res["clamd"])
+            log("  " + "  ".join(f"{k}={v:.2f}" if k == "ratio" else f"{k}={fmt(v)}"
+                                 for k, v in res.items()))
+            for k, v in res.items():
+                results[k].append(v)
+        scan_report(results)
+        return 0
+    finally:
+        for srv in servers:
+            srv.stop()
+        if clamd:
+            clamd.stop()
+        data.unlink(missing_ok=True)
+
+
 def main():
     # Turn SIGTERM/SIGHUP into exceptions so the finally block still cleans up.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -390,6 +665,14 @@ def main():
     servers = []  # running servers, stopped in finally
     results = {key: {} for key, *_ in METRICS}
     try:
+        if ONLY == "scan":
+            log(f"bench: scan scenario rounds={ROUNDS} big={BIG_MB}MiB cpus={os.cpu_count()} "
+                f"work={work} kura={KURA_BIN} clamd={CLAMD_BIN}")
+            load = os.getloadavg()[0]
+            if load > 0.5 * os.cpu_count():
+                log(f"bench: note: machine is busy (load {load:.1f} on {os.cpu_count()} CPUs); "
+                    "figures will be noisy")
+            return scan_main(work)
         nver = subprocess.run([NGINX_BIN, "-v"], capture_output=True, text=True).stderr.strip() \
             if "nginx" in SERVERS else "-"
         log(f"bench: servers={','.join(SERVERS)} rounds={ROUNDS} wrk={DURATION}s big={BIG_MB}MiB "

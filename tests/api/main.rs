@@ -19,5 +19,6 @@ mod folders;
 mod isolation;
 mod openapi;
 mod quota;
+mod scan;
 mod trash;
 mod versions;

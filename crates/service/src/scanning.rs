@@ -12,6 +12,7 @@ use kura_db::{Detection, NewDetection};
 use kura_scan::{ScanError, Scanner, Verdict};
 use kura_storage::StorageError;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -160,6 +161,8 @@ impl Service {
         let limit = scanner.stream_max_length();
         let (scan_tx, scan_rx) = mpsc::channel::<Bytes>(CHANNEL_DEPTH);
         let (store_tx, store_rx) = mpsc::channel::<std::result::Result<Bytes, String>>(CHANNEL_DEPTH);
+        let scanner_at_limit = AtomicBool::new(false);
+        let scanner_at_limit = &scanner_at_limit;
         let feed = async move {
             let mut body = std::pin::pin!(body);
             let mut scan_tx = Some(scan_tx);
@@ -190,9 +193,25 @@ impl Service {
                             }
                         }
                     } else if tx.send(chunk.clone()).await.is_err() {
-                        store_tx.send(Err("the virus scan failed".into())).await.ok();
-                        drain(body, drain_max).await;
-                        return Fed::ScannerGone;
+                        // The scanner stopped reading. If it stopped at its
+                        // own size limit, that is the oversize case.
+                        let at_limit = scanner_at_limit.load(Ordering::SeqCst);
+                        match (at_limit, oversize) {
+                            (true, OversizePolicy::AcceptUnscanned) => {
+                                scan_tx = None;
+                                fed = Fed::OverLimitAccepted;
+                            }
+                            (true, OversizePolicy::Refuse) => {
+                                store_tx.send(Err("over the scan limit".into())).await.ok();
+                                drain(body, drain_max).await;
+                                return Fed::OverLimitRefused;
+                            }
+                            (false, _) => {
+                                store_tx.send(Err("the virus scan failed".into())).await.ok();
+                                drain(body, drain_max).await;
+                                return Fed::ScannerGone;
+                            }
+                        }
                     } else {
                         sent += len;
                     }
@@ -206,7 +225,15 @@ impl Service {
         let store = self
             .blobs
             .put_stream(key, tokio_stream_from(store_rx));
-        let scan = scanner.scan(scan_rx);
+        // Set in the same poll in which the scanner drops its receiver, so the
+        // feed sees it as soon as its send fails.
+        let scan = async {
+            let v = scanner.scan(scan_rx).await;
+            if matches!(v, Ok(Verdict::LimitExceeded(_))) {
+                scanner_at_limit.store(true, Ordering::SeqCst);
+            }
+            v
+        };
         let (fed, stored, verdict) = tokio::join!(feed, store, scan);
         StoredAndScanned {
             stored,
@@ -257,12 +284,16 @@ impl Service {
                 tracing::warn!(tenant = %who.tenant.code, path, signature = %sig, "virus detected in an upload");
                 Err(ServiceError::VirusDetected(sig))
             }
-            Ok(Verdict::LimitExceeded(detail)) => match who.tenant.scan_oversize {
-                OversizePolicy::Refuse => Err(ServiceError::TooLargeToScan { limit }),
-                OversizePolicy::AcceptUnscanned => Ok(ScanDecision::Unscanned {
-                    reason: format!("the scanner stopped at a size limit ({detail})"),
-                }),
-            },
+            Ok(Verdict::LimitExceeded(detail)) => {
+                if detail.contains("size limit exceeded") {
+                    // Kura sends at most its configured limit, so clamd's is lower.
+                    tracing::warn!(
+                        kura_limit = limit,
+                        "clamd refused a stream below scan.stream_max_length: set it to clamd's StreamMaxLength (or point scan.clamd_conf at clamd.conf)"
+                    );
+                }
+                self.oversize_decision(who, limit, detail)
+            }
             Ok(Verdict::Clean) if fed == Fed::OverLimitAccepted => Ok(ScanDecision::Unscanned {
                 reason: format!(
                     "larger than the scan limit of {limit} bytes; only the first {limit} bytes were scanned"
@@ -270,6 +301,16 @@ impl Service {
             }),
             Ok(Verdict::Clean) => Ok(ScanDecision::Clean {
                 engine: self.engine_version().await,
+            }),
+        }
+    }
+
+    /// A scan stopped by a size limit: the tenant's oversize policy decides.
+    fn oversize_decision(&self, who: &Identity, limit: u64, detail: String) -> Result<ScanDecision> {
+        match who.tenant.scan_oversize {
+            OversizePolicy::Refuse => Err(ServiceError::TooLargeToScan { limit }),
+            OversizePolicy::AcceptUnscanned => Ok(ScanDecision::Unscanned {
+                reason: format!("the scanner stopped at a size limit ({detail})"),
             }),
         }
     }

@@ -2,10 +2,12 @@
 //! file or a new PostgreSQL database) and a fresh blob folder per server.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod clamd;
+
 use kura_core::Role;
 use kura_core::clock::ManualClock;
 use kura_http::{AppState, HttpConfig};
-use kura_service::{BlobStore, Db, NewTenant, NewUser, Service, ServiceConfig};
+use kura_service::{BlobStore, Db, NewTenant, NewUser, Scanning, Service, ServiceConfig};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -61,6 +63,27 @@ impl TestServer {
         Self::start_on(backend, db_url, data_dir, cfg, http).await
     }
 
+    /// Starts a server that scans uploads with the scanner `scan` describes.
+    pub async fn start_scanning(backend: Backend, scan: &kura_scan::ScanConfig) -> Self {
+        let scanner = kura_scan::ClamdScanner::new(scan).unwrap();
+        let data_dir =
+            std::env::temp_dir().join(format!("kura-test-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&data_dir).unwrap();
+        let db_url = match backend {
+            Backend::Sqlite => format!("sqlite://{}?mode=rwc", data_dir.join("kura.db").display()),
+            Backend::Postgres => fresh_pg_database().await,
+        };
+        Self::start_on_with(
+            backend,
+            db_url,
+            data_dir,
+            ServiceConfig::default(),
+            HttpConfig::default(),
+            Scanning::Required(Arc::new(scanner)),
+        )
+        .await
+    }
+
     /// Starts a server over an existing database and data folder (restart tests).
     pub async fn start_on(
         backend: Backend,
@@ -69,11 +92,23 @@ impl TestServer {
         cfg: ServiceConfig,
         http: HttpConfig,
     ) -> Self {
+        Self::start_on_with(backend, db_url, data_dir, cfg, http, Scanning::Disabled).await
+    }
+
+    /// `start_on` with a choice of scanning.
+    pub async fn start_on_with(
+        backend: Backend,
+        db_url: String,
+        data_dir: PathBuf,
+        cfg: ServiceConfig,
+        http: HttpConfig,
+        scanning: Scanning,
+    ) -> Self {
         let db = Db::connect(&db_url, 8).await.unwrap();
         db.migrate().await.unwrap();
         let blobs = BlobStore::local(&data_dir.join("blobs")).unwrap();
         let clock = ManualClock::default();
-        let svc = Service::new(db, blobs, Arc::new(clock.clone()), cfg);
+        let svc = Service::new(db, blobs, Arc::new(clock.clone()), cfg).with_scanning(scanning);
         svc.janitor_pass(true).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
