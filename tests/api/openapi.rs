@@ -35,6 +35,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/tokens"),
     ("DELETE", "/api/v1/tokens/{id}"),
     ("GET", "/api/v1/usage"),
+    ("GET", "/api/v1/detections"),
+    ("GET", "/api/v1/admin/scanner"),
     ("GET", "/api/v1/users"),
     ("POST", "/api/v1/users"),
     ("GET", "/api/v1/admin/tenants"),

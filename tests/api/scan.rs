@@ -186,7 +186,12 @@ async fn eicar_is_refused_recorded_and_listed_for_admins(b: Backend) {
     let v = versions_of(&s, &u, "/docs/ok.txt").await;
     assert_eq!(v.len(), 1);
     assert_eq!(v[0]["scan"]["status"], "clean");
-    assert!(v[0]["scan"]["engine"].as_str().unwrap().starts_with("ClamAV "));
+    assert!(
+        v[0]["scan"]["engine"]
+            .as_str()
+            .unwrap()
+            .starts_with("ClamAV ")
+    );
     assert!(v[0]["scan"]["scanned"].is_string());
     let r = get(&s, &u, "/docs/ok.txt").await;
     assert_eq!(r.headers()["x-kura-scan-status"], "clean");
@@ -213,21 +218,37 @@ async fn eicar_is_refused_recorded_and_listed_for_admins(b: Backend) {
         .filter(|(a, _, _)| a == "security.virus_detected")
         .collect();
     assert_eq!(hits.len(), 2, "{audit:?}");
-    assert!(hits.iter().any(|(_, t, d)| t == "/docs/eicar.com" && d.contains("Kura.Test.EICAR")));
+    assert!(
+        hits.iter()
+            .any(|(_, t, d)| t == "/docs/eicar.com" && d.contains("Kura.Test.EICAR"))
+    );
 
     // Members may not list them; another tenant sees none; the operator sees all.
     let m = s.user("acme", "member1", kura_core::Role::Member).await;
-    problem(detections(&s, &m, "").await, StatusCode::FORBIDDEN, "forbidden").await;
+    problem(
+        detections(&s, &m, "").await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
     let other = s.tenant("globex", 1 << 30).await;
     let r = detections(&s, &other, "").await;
     assert_eq!(r.json::<Value>().await.unwrap()["items"], json!([]));
     let op = operator(&s).await;
     let all = detections(&s, &op, "").await.json::<Value>().await.unwrap();
     assert_eq!(all["items"].as_array().unwrap().len(), 2);
-    let one = detections(&s, &op, "?tenant=globex").await.json::<Value>().await.unwrap();
+    let one = detections(&s, &op, "?tenant=globex")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
     assert_eq!(one["items"], json!([]));
     // Paging.
-    let p1 = detections(&s, &u, "?limit=1").await.json::<Value>().await.unwrap();
+    let p1 = detections(&s, &u, "?limit=1")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
     assert_eq!(p1["items"][0]["path"], "/docs/ok.txt");
     let next = p1["next"].as_i64().unwrap();
     let p2 = detections(&s, &u, &format!("?limit=1&before={next}"))
@@ -334,9 +355,10 @@ async fn clamd_down_at_start_refuses_then_recovers(b: Backend) {
     }
     assert_eq!(snapshot(&s, &u).await, before);
     // clamd comes up: uploads work again without restarting Kura.
-    let _clamd = tokio::task::spawn_blocking(move || Clamd::start_with(ClamdLimits::default(), port))
-        .await
-        .unwrap();
+    let _clamd =
+        tokio::task::spawn_blocking(move || Clamd::start_with(ClamdLimits::default(), port))
+            .await
+            .unwrap();
     let r = put(&s, &u, "/x/report.pdf", "now scanned").await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let ready: Value = client()
@@ -371,7 +393,9 @@ async fn clamd_killed_mid_stream_refuses_the_upload(b: Backend) {
             .await
     });
     for i in 0..8u64 {
-        tx2.send(Ok(bytes::Bytes::from(noise(1 << 20, 100 + i)))).await.unwrap();
+        tx2.send(Ok(bytes::Bytes::from(noise(1 << 20, 100 + i))))
+            .await
+            .unwrap();
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     clamd.kill();
@@ -433,7 +457,10 @@ async fn clamd_that_never_answers_times_out(b: Backend) {
     let r = put(&s, &u, "/t/slow.txt", noise(2 << 20, 5)).await;
     problem(r, StatusCode::SERVICE_UNAVAILABLE, "scanner_unavailable").await;
     let took = t.elapsed();
-    assert!(took >= Duration::from_secs(2) && took < Duration::from_secs(15), "{took:?}");
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(15),
+        "{took:?}"
+    );
     assert_eq!(snapshot(&s, &u).await, before);
 }
 
@@ -461,7 +488,10 @@ async fn files_over_the_stream_limit_follow_the_tenant_policy(b: Backend) {
     assert_eq!(r.json::<Value>().await.unwrap()["scan_status"], "clean");
 
     set_oversize(&s, "acme", "accept_unscanned").await;
-    for (path, body) in [("/o/large.bin", data.clone()), ("/o/large2.bin", data.clone())] {
+    for (path, body) in [
+        ("/o/large.bin", data.clone()),
+        ("/o/large2.bin", data.clone()),
+    ] {
         let r = if path.ends_with('2') {
             put_chunked(&s, &u, path, body).await
         } else {
@@ -471,7 +501,13 @@ async fn files_over_the_stream_limit_follow_the_tenant_policy(b: Backend) {
         assert_eq!(r.json::<Value>().await.unwrap()["scan_status"], "unscanned");
         let v = versions_of(&s, &u, path).await;
         assert_eq!(v[0]["scan"]["status"], "unscanned");
-        assert!(v[0]["scan"]["detail"].as_str().unwrap().contains("scan limit"), "{v:?}");
+        assert!(
+            v[0]["scan"]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("scan limit"),
+            "{v:?}"
+        );
         let r = get(&s, &u, path).await;
         assert_eq!(r.headers()["x-kura-scan-status"], "unscanned");
         assert!(r.bytes().await.unwrap() == data);
@@ -543,7 +579,10 @@ async fn archive_limit_heuristics_follow_the_policy(b: Backend) {
     let v = versions_of(&s, &u, "/h/big.bin").await;
     assert_eq!(v[0]["scan"]["status"], "unscanned");
     assert!(
-        v[0]["scan"]["detail"].as_str().unwrap().contains("Heuristics.Limits.Exceeded"),
+        v[0]["scan"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Heuristics.Limits.Exceeded"),
         "{v:?}"
     );
 }
@@ -579,9 +618,18 @@ async fn rescan_quarantines_newly_detected_files(b: Backend) {
     let marker = format!("KURA-NEW-THREAT-{}", uuid::Uuid::new_v4().simple());
     let mut plan = noise(100_000, 41);
     plan.extend_from_slice(marker.as_bytes());
-    assert_eq!(put(&s, &u, "/a/plan.dwg", plan.clone()).await.status(), StatusCode::CREATED);
-    assert_eq!(put(&s, &u, "/a/memo.txt", "fine").await.status(), StatusCode::CREATED);
-    assert_eq!(put(&s, &other, "/x.dwg", plan.clone()).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        put(&s, &u, "/a/plan.dwg", plan.clone()).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        put(&s, &u, "/a/memo.txt", "fine").await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        put(&s, &other, "/x.dwg", plan.clone()).await.status(),
+        StatusCode::CREATED
+    );
     let cli = s.svc.cli_identity().await.unwrap();
     let only_acme = kura_service::RescanOptions {
         tenant: Some("acme".into()),
@@ -612,7 +660,12 @@ async fn rescan_quarantines_newly_detected_files(b: Backend) {
     let after = snapshot(&s, &u).await;
     assert_eq!(after.used, before.used);
     assert_eq!(after.blobs, before.blobs);
-    let p = problem(get(&s, &u, "/a/plan.dwg").await, StatusCode::FORBIDDEN, "file_quarantined").await;
+    let p = problem(
+        get(&s, &u, "/a/plan.dwg").await,
+        StatusCode::FORBIDDEN,
+        "file_quarantined",
+    )
+    .await;
     assert_eq!(p["signature"], "Kura.Test.NewThreat.UNOFFICIAL");
     let head = call(&s, &u, reqwest::Method::HEAD, "/api/v1/files/a/plan.dwg")
         .send()
@@ -636,8 +689,18 @@ async fn rescan_quarantines_newly_detected_files(b: Backend) {
             .json(&json!({"from": from, "to": to}))
             .send()
     };
-    problem(copy("/a/plan.dwg", "/b.dwg").await.unwrap(), StatusCode::FORBIDDEN, "file_quarantined").await;
-    problem(copy("/a", "/c").await.unwrap(), StatusCode::FORBIDDEN, "file_quarantined").await;
+    problem(
+        copy("/a/plan.dwg", "/b.dwg").await.unwrap(),
+        StatusCode::FORBIDDEN,
+        "file_quarantined",
+    )
+    .await;
+    problem(
+        copy("/a", "/c").await.unwrap(),
+        StatusCode::FORBIDDEN,
+        "file_quarantined",
+    )
+    .await;
     assert_eq!(snapshot(&s, &u).await, after, "nothing was copied");
     // The other tenant's identical file was not part of this rescan.
     assert_eq!(get(&s, &other, "/x.dwg").await.status(), StatusCode::OK);
@@ -647,9 +710,16 @@ async fn rescan_quarantines_newly_detected_files(b: Backend) {
     assert_eq!(d["items"][0]["path"], "/a/plan.dwg");
     assert!(d["items"][0]["version_id"].is_i64());
     let audit = audit_actions(&s, "acme").await;
-    assert!(audit.iter().any(|(a, t, _)| a == "security.file_quarantined" && t == "/a/plan.dwg"));
+    assert!(
+        audit
+            .iter()
+            .any(|(a, t, _)| a == "security.file_quarantined" && t == "/a/plan.dwg")
+    );
     // A clean new version makes the file usable again; the old one stays quarantined.
-    assert_eq!(put(&s, &u, "/a/plan.dwg", "redrawn").await.status(), StatusCode::OK);
+    assert_eq!(
+        put(&s, &u, "/a/plan.dwg", "redrawn").await.status(),
+        StatusCode::OK
+    );
     assert_eq!(content(&s, &u, "/a/plan.dwg").await, b"redrawn");
     let v = versions_of(&s, &u, "/a/plan.dwg").await;
     assert_eq!(v[1]["scan"]["status"], "quarantined");
@@ -665,7 +735,14 @@ async fn rescan_quarantines_newly_detected_files(b: Backend) {
 async fn disabled_scanning_is_reported_and_files_marked_unscanned(b: Backend) {
     let s = TestServer::start(b).await;
     let u = s.tenant("acme", 1 << 30).await;
-    let ready: Value = client().get(s.url("/readyz")).send().await.unwrap().json().await.unwrap();
+    let ready: Value = client()
+        .get(s.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ready["scanner"], "disabled");
     assert_eq!(ready["status"], "ready");
     let op = operator(&s).await;
@@ -683,5 +760,9 @@ async fn disabled_scanning_is_reported_and_files_marked_unscanned(b: Backend) {
     let v = versions_of(&s, &u, "/d/eicar.com").await;
     assert_eq!(v[0]["scan"]["detail"], "virus scanning is disabled");
     let audit = audit_actions(&s, "acme").await;
-    assert!(audit.iter().any(|(a, _, d)| a == "file.upload" && d.contains("UNSCANNED")));
+    assert!(
+        audit
+            .iter()
+            .any(|(a, _, d)| a == "file.upload" && d.contains("UNSCANNED"))
+    );
 }

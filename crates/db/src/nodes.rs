@@ -301,7 +301,10 @@ impl Db {
         } else {
             None
         };
-        Ok(Some((node.try_into()?, v.map(Version::try_from).transpose()?)))
+        Ok(Some((
+            node.try_into()?,
+            v.map(Version::try_from).transpose()?,
+        )))
     }
 
     /// The file at `names` with its current version, or the version `version`

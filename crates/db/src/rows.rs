@@ -2,7 +2,8 @@
 
 use crate::DbError;
 use kura_core::{
-    Node, NodeKind, OversizePolicy, Role, ScanStatus, Tenant, TenantStatus, User, UserStatus, Version,
+    Node, NodeKind, OversizePolicy, Role, ScanStatus, Tenant, TenantStatus, User, UserStatus,
+    Version,
 };
 
 pub(crate) const TENANT_COLS: &str = "id, code, name, capacity_bytes, used_bytes, status, keep_versions, trash_days, scan_oversize, root_id, created_at";
@@ -177,8 +178,7 @@ impl TryFrom<NodeRow> for Node {
     }
 }
 
-pub(crate) const VERSION_COLS: &str =
-    "id, tenant_id, node_id, blob_key, size, etag, created_at, created_by, scan_status, scan_engine, scanned_at, scan_detail";
+pub(crate) const VERSION_COLS: &str = "id, tenant_id, node_id, blob_key, size, etag, created_at, created_by, scan_status, scan_engine, scanned_at, scan_detail";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct VersionRow {

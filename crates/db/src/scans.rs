@@ -201,7 +201,9 @@ async fn insert_detection(
     .bind(format!(
         "signature {}{}",
         d.signature,
-        d.engine.map(|e| format!(", engine {e}")).unwrap_or_default()
+        d.engine
+            .map(|e| format!(", engine {e}"))
+            .unwrap_or_default()
     ))
     .bind(d.ip)
     .bind(d.now)

@@ -13,7 +13,9 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     let scan = svc.scanner_status().await;
     match scan.state {
         "disabled" => {
-            tracing::warn!("VIRUS SCANNING IS DISABLED ([scan] mode = \"disabled\"): uploads are stored unscanned");
+            tracing::warn!(
+                "VIRUS SCANNING IS DISABLED ([scan] mode = \"disabled\"): uploads are stored unscanned"
+            );
             eprintln!("WARNING: virus scanning is disabled; uploads are stored unscanned.");
         }
         "unavailable" => tracing::warn!(
@@ -21,7 +23,9 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
             error = ?scan.error,
             "the virus scanner does not answer: uploads are refused (503) until it does"
         ),
-        _ => tracing::info!(scanner = ?scan.scanner, engine = ?scan.engine, limit = ?scan.stream_max_length, "virus scanning is on"),
+        _ => {
+            tracing::info!(scanner = ?scan.scanner, engine = ?scan.engine, limit = ?scan.stream_max_length, "virus scanning is on")
+        }
     }
     if let Some(b) = svc.ensure_operator().await? {
         // Printed once, to the console of whoever started the first run.
@@ -89,7 +93,10 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
                         continue;
                     }
                 };
-                match svc.rescan(&who, &kura_service::RescanOptions::default()).await {
+                match svc
+                    .rescan(&who, &kura_service::RescanOptions::default())
+                    .await
+                {
                     Ok(r) => tracing::info!(?r, "periodic rescan done"),
                     Err(e) => tracing::warn!(error = %e, "periodic rescan stopped"),
                 }

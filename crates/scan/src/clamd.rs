@@ -254,7 +254,11 @@ impl Scanner for ClamdScanner {
             )));
         }
         parse_reply(&reply).ok_or_else(|| {
-            ScanError::Protocol(String::from_utf8_lossy(&reply).trim_end_matches('\0').to_string())
+            ScanError::Protocol(
+                String::from_utf8_lossy(&reply)
+                    .trim_end_matches('\0')
+                    .to_string(),
+            )
         })
     }
 
@@ -271,7 +275,9 @@ impl Scanner for ClamdScanner {
 
     async fn version(&self) -> Result<String, ScanError> {
         let r = self.command("VERSION").await?;
-        let v = String::from_utf8_lossy(&r).trim_end_matches(['\0', '\n']).to_string();
+        let v = String::from_utf8_lossy(&r)
+            .trim_end_matches(['\0', '\n'])
+            .to_string();
         if v.starts_with("ClamAV") {
             Ok(v)
         } else {

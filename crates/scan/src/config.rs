@@ -29,7 +29,10 @@ impl ClamdAddress {
         let s = s.trim();
         if let Some(rest) = s.strip_prefix("tcp://") {
             let rest = rest.trim_end_matches('/');
-            if rest.rsplit_once(':').is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err()) {
+            if rest
+                .rsplit_once(':')
+                .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
+            {
                 return Err(format!("scan.clamd {s:?}: expected tcp://host:port"));
             }
             return Ok(Self::Tcp(rest.to_string()));
@@ -37,7 +40,9 @@ impl ClamdAddress {
         if let Some(rest) = s.strip_prefix("unix:") {
             let rest = rest.strip_prefix("//").unwrap_or(rest);
             if rest.is_empty() {
-                return Err(format!("scan.clamd {s:?}: expected unix:/path/to/clamd.sock"));
+                return Err(format!(
+                    "scan.clamd {s:?}: expected unix:/path/to/clamd.sock"
+                ));
             }
             return Ok(Self::Unix(PathBuf::from(rest)));
         }

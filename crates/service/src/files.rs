@@ -2,10 +2,10 @@
 //! uses: permission, quota, (scan, later), store, commit, audit, in that order.
 
 use crate::identity::Identity;
+use crate::scanning::{Fed, ScanDecision};
 use crate::{Result, Service, ServiceError};
 use bytes::Bytes;
 use futures_util::Stream;
-use crate::scanning::{Fed, ScanDecision};
 use kura_core::{Node, NodeKind, NodePath, OversizePolicy, ScanStatus, Version};
 use kura_db::{CommitFile, DbError, ScanRecord};
 use kura_storage::{BlobReader, BlobStore};
@@ -205,10 +205,7 @@ impl Service {
         };
         // Committed only on a clean verdict (or as unscanned where the
         // configuration or the tenant's policy says so).
-        let decision = match self
-            .judge_scan(who, &path_text, run.fed, run.verdict)
-            .await
-        {
+        let decision = match self.judge_scan(who, &path_text, run.fed, run.verdict).await {
             Ok(d) => d,
             Err(e) => {
                 self.blobs.delete(&key).await.ok();

@@ -160,7 +160,8 @@ impl Service {
         };
         let limit = scanner.stream_max_length();
         let (scan_tx, scan_rx) = mpsc::channel::<Bytes>(CHANNEL_DEPTH);
-        let (store_tx, store_rx) = mpsc::channel::<std::result::Result<Bytes, String>>(CHANNEL_DEPTH);
+        let (store_tx, store_rx) =
+            mpsc::channel::<std::result::Result<Bytes, String>>(CHANNEL_DEPTH);
         let scanner_at_limit = AtomicBool::new(false);
         let scanner_at_limit = &scanner_at_limit;
         let feed = async move {
@@ -207,7 +208,10 @@ impl Service {
                                 return Fed::OverLimitRefused;
                             }
                             (false, _) => {
-                                store_tx.send(Err("the virus scan failed".into())).await.ok();
+                                store_tx
+                                    .send(Err("the virus scan failed".into()))
+                                    .await
+                                    .ok();
                                 drain(body, drain_max).await;
                                 return Fed::ScannerGone;
                             }
@@ -222,9 +226,7 @@ impl Service {
             }
             fed
         };
-        let store = self
-            .blobs
-            .put_stream(key, tokio_stream_from(store_rx));
+        let store = self.blobs.put_stream(key, tokio_stream_from(store_rx));
         // Set in the same poll in which the scanner drops its receiver, so the
         // feed sees it as soon as its send fails.
         let scan = async {
@@ -306,7 +308,12 @@ impl Service {
     }
 
     /// A scan stopped by a size limit: the tenant's oversize policy decides.
-    fn oversize_decision(&self, who: &Identity, limit: u64, detail: String) -> Result<ScanDecision> {
+    fn oversize_decision(
+        &self,
+        who: &Identity,
+        limit: u64,
+        detail: String,
+    ) -> Result<ScanDecision> {
         match who.tenant.scan_oversize {
             OversizePolicy::Refuse => Err(ServiceError::TooLargeToScan { limit }),
             OversizePolicy::AcceptUnscanned => Ok(ScanDecision::Unscanned {
@@ -355,9 +362,7 @@ where
     }
 }
 
-fn tokio_stream_from<T: Send + 'static>(
-    mut rx: mpsc::Receiver<T>,
-) -> impl Stream<Item = T> + Send {
+fn tokio_stream_from<T: Send + 'static>(mut rx: mpsc::Receiver<T>) -> impl Stream<Item = T> + Send {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 

@@ -11,8 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The 68-byte EICAR anti-virus test file.
-pub const EICAR: &[u8] =
-    br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+pub const EICAR: &[u8] = br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 
 /// Limits of a test clamd (clamd.conf syntax, e.g. `300M`).
 #[derive(Debug, Clone)]
@@ -194,7 +193,8 @@ fn instream(port: u16, data: &[u8]) -> Option<String> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     s.write_all(b"zINSTREAM\0").ok()?;
-    s.write_all(&u32::try_from(data.len()).ok()?.to_be_bytes()).ok()?;
+    s.write_all(&u32::try_from(data.len()).ok()?.to_be_bytes())
+        .ok()?;
     s.write_all(data).ok()?;
     s.write_all(&[0, 0, 0, 0]).ok()?;
     let mut out = Vec::new();
