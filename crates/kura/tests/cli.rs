@@ -29,10 +29,15 @@ fn data_dir() -> PathBuf {
 }
 
 fn kura(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    kura_env(dir, args, stdin, &[])
+}
+
+fn kura_env(dir: &Path, args: &[&str], stdin: Option<&str>, envs: &[(&str, &str)]) -> Output {
     let mut c = Command::new(KURA)
         .args(args)
         .arg("--data-dir")
         .arg(dir)
+        .envs(envs.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -62,6 +67,8 @@ struct Server {
     child: Child,
     base: String,
     stdout: String,
+    /// Everything it logged so far (read on).
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 fn serve(dir: &Path, envs: &[(&str, &str)]) -> Server {
@@ -76,11 +83,16 @@ fn serve(dir: &Path, envs: &[(&str, &str)]) -> Server {
     // Keep draining stderr (logs) so the server never blocks on a full pipe.
     let stderr = BufReader::new(child.stderr.take().unwrap());
     let (atx, arx) = std::sync::mpsc::channel();
+    let logged = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let log_sink = logged.clone();
     std::thread::spawn(move || {
         for line in stderr.lines().map_while(Result::ok) {
             if let Some(addr) = line.strip_prefix("Kura is listening on ") {
                 atx.send(addr.trim().to_string()).ok();
             }
+            let mut l = log_sink.lock().unwrap();
+            l.push_str(&line);
+            l.push('\n');
         }
     });
     let base = arx
@@ -104,6 +116,7 @@ fn serve(dir: &Path, envs: &[(&str, &str)]) -> Server {
         child,
         base,
         stdout,
+        stderr: logged,
     }
 }
 
@@ -348,7 +361,11 @@ async fn first_start_prints_operator_login_and_admin_works_while_serving() {
 async fn environment_overrides_config_and_shutdown_lets_uploads_finish() {
     let dir = data_dir();
     let cfg = dir.join("kura.toml");
-    std::fs::write(&cfg, "[limits]\ndefault_keep_versions = 1\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "[limits]\ndefault_keep_versions = 1\n[scan]\nmode = \"disabled\"\n",
+    )
+    .unwrap();
     ok(&kura(
         &dir,
         &[
@@ -601,4 +618,202 @@ async fn server_killed_mid_upload_leaves_nothing_after_restart() {
         "only the committed blob remains"
     );
     stop(s2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_start_without_clamd_writes_a_config_that_says_scanning_is_off() {
+    let dir = data_dir();
+    let s = serve(&dir, &[]);
+    let written = std::fs::read_to_string(dir.join("kura.toml")).unwrap();
+    assert!(written.contains("mode = \"disabled\""), "{written}");
+    assert!(written.contains("VIRUS SCANNING IS OFF"), "{written}");
+    let http = reqwest::Client::new();
+    let ready: serde_json::Value = http
+        .get(format!("{}/readyz", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["scanner"], "disabled");
+    assert!(
+        s.stderr
+            .lock()
+            .unwrap()
+            .contains("VIRUS SCANNING IS DISABLED"),
+        "the start logs a warning"
+    );
+    stop(s);
+    // Asking for scanning (here by environment) is never silently skipped:
+    // with no clamd at that address, the node reports it and refuses uploads.
+    let port = kura_testkit::clamd::free_port();
+    let clamd = format!("tcp://127.0.0.1:{port}");
+    let envs = [
+        ("KURA_SCAN__MODE", "required"),
+        ("KURA_SCAN__CLAMD", clamd.as_str()),
+    ];
+    ok(&kura(
+        &dir,
+        &[
+            "admin",
+            "tenant",
+            "create",
+            "--code",
+            "acme",
+            "--name",
+            "A",
+            "--capacity",
+            "1GiB",
+        ],
+        None,
+    ));
+    ok(&kura(
+        &dir,
+        &[
+            "admin", "user", "create", "--tenant", "acme", "--login", "a", "--role", "admin",
+        ],
+        Some("admin-password-12\n"),
+    ));
+    let tok = ok(&kura(
+        &dir,
+        &[
+            "admin", "token", "create", "--tenant", "acme", "--login", "a",
+        ],
+        None,
+    ))
+    .trim()
+    .to_string();
+    let s = serve(&dir, &envs);
+    let ready: serde_json::Value = http
+        .get(format!("{}/readyz", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["scanner"], "unavailable");
+    let r = http
+        .put(format!("{}/api/v1/files/a.txt", s.base))
+        .bearer_auth(&tok)
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    stop(s);
+    // A rescan needs a scanner: refused plainly when scanning is off.
+    let o = kura(&dir, &["admin", "rescan"], None);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("scanning is disabled"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_rescan_quarantines_what_a_new_signature_matches() {
+    let dir = data_dir();
+    let clamd = tokio::task::spawn_blocking(kura_testkit::clamd::Clamd::start)
+        .await
+        .unwrap();
+    let addr = clamd.address();
+    let conf = clamd.dir.join("clamd.conf");
+    let envs = [
+        ("KURA_SCAN__MODE", "required"),
+        ("KURA_SCAN__CLAMD", addr.as_str()),
+        ("KURA_SCAN__CLAMD_CONF", conf.to_str().unwrap()),
+    ];
+    ok(&kura(
+        &dir,
+        &[
+            "admin",
+            "tenant",
+            "create",
+            "--code",
+            "acme",
+            "--name",
+            "A",
+            "--capacity",
+            "1GiB",
+        ],
+        None,
+    ));
+    ok(&kura(
+        &dir,
+        &[
+            "admin", "user", "create", "--tenant", "acme", "--login", "a", "--role", "admin",
+        ],
+        Some("admin-password-12\n"),
+    ));
+    let tok = ok(&kura(
+        &dir,
+        &[
+            "admin", "token", "create", "--tenant", "acme", "--login", "a",
+        ],
+        None,
+    ))
+    .trim()
+    .to_string();
+    let s = serve(&dir, &envs);
+    let marker = format!("KURA-CLI-THREAT-{}", std::process::id());
+    let http = reqwest::Client::new();
+    let r = http
+        .put(format!("{}/api/v1/files/%E5%9B%B3%E9%9D%A2.dwg", s.base))
+        .bearer_auth(&tok)
+        .body(format!("drawing {marker} end"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let sig = marker.clone();
+    let clamd = tokio::task::spawn_blocking(move || {
+        clamd.add_signature("Kura.Test.CliThreat", sig.as_bytes());
+        clamd
+    })
+    .await
+    .unwrap();
+    // Bad dates are refused clearly; a date after the upload matches nothing.
+    let o = kura_env(
+        &dir,
+        &["admin", "rescan", "--since", "27/11/2026"],
+        None,
+        &envs,
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("YYYY-MM-DD"));
+    let out = ok(&kura_env(
+        &dir,
+        &["admin", "rescan", "--since", "2999-01-01"],
+        None,
+        &envs,
+    ));
+    assert!(out.starts_with("rescanned 0 versions"), "{out}");
+    // While the server runs, as an operator would.
+    let out = ok(&kura_env(
+        &dir,
+        &[
+            "admin",
+            "rescan",
+            "--tenant",
+            "acme",
+            "--since",
+            "2020-01-01",
+        ],
+        None,
+        &envs,
+    ));
+    assert_eq!(
+        out.trim(),
+        "rescanned 1 versions: 0 clean, 1 quarantined, 0 too large to scan, 0 unreadable"
+    );
+    let r = http
+        .get(format!("{}/api/v1/files/%E5%9B%B3%E9%9D%A2.dwg", s.base))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(p["code"], "file_quarantined");
+    stop(s);
+    drop(clamd);
 }
