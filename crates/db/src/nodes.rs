@@ -703,3 +703,48 @@ async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitO
         pruned_blobs,
     })
 }
+
+impl Db {
+    /// The full paths of these folders (or files), in one query: `/` for a
+    /// root, `/a/b` otherwise. Ids not of this tenant are absent.
+    pub async fn paths_of(
+        &self,
+        tenant_id: i64,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, String>, DbError> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in ids.chunks(1000) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            // Walk up from every start at once; the root (no parent) adds no name.
+            let sql = format!(
+                "WITH RECURSIVE up(start, id, parent_id, name, depth) AS (
+                     SELECT id, id, parent_id, name, 0 FROM nodes WHERE tenant_id = $1 AND id IN ({})
+                     UNION ALL
+                     SELECT up.start, p.id, p.parent_id, p.name, up.depth + 1
+                     FROM nodes p JOIN up ON p.id = up.parent_id
+                     WHERE up.depth < 4096
+                 )
+                 SELECT start, name, parent_id FROM up ORDER BY start, depth DESC",
+                marks.join(", ")
+            );
+            let mut q =
+                sqlx::query_as::<_, (i64, String, Option<i64>)>(AssertSqlSafe(sql)).bind(tenant_id);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for (start, name, parent) in q.fetch_all(&self.pool).await? {
+                let path = out.entry(start).or_insert_with(String::new);
+                if parent.is_some() {
+                    path.push('/');
+                    path.push_str(&name);
+                }
+            }
+        }
+        for p in out.values_mut() {
+            if p.is_empty() {
+                p.push('/');
+            }
+        }
+        Ok(out)
+    }
+}

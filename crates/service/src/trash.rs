@@ -20,9 +20,19 @@ impl Service {
     pub async fn list_trash(&self, who: &Identity) -> Result<Vec<TrashItem>> {
         who.require_read()?;
         let nodes = self.db.list_trash(who.tenant_id(), TRASH_PAGE).await?;
+        // All parents' paths in one query, not one walk per item.
+        let mut parents: Vec<i64> = nodes.iter().filter_map(|n| n.parent_id).collect();
+        parents.sort_unstable();
+        parents.dedup();
+        let paths = self.db.paths_of(who.tenant_id(), &parents).await?;
         let mut out = Vec::with_capacity(nodes.len());
         for node in nodes {
-            let original_path = self.path_of(who.tenant_id(), &node).await?;
+            let original_path = match node.parent_id.and_then(|p| paths.get(&p)) {
+                Some(parent) if parent == "/" => format!("/{}", node.name),
+                Some(parent) => format!("{parent}/{}", node.name),
+                // A parent purged meanwhile: walk (rare).
+                None => self.path_of(who.tenant_id(), &node).await?,
+            };
             out.push(TrashItem {
                 node,
                 original_path,
