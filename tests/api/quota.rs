@@ -5,6 +5,7 @@ use crate::common::*;
 use reqwest::Method;
 
 both!(
+    folder_copy_over_capacity_leaves_no_partial_copy,
     upload_over_capacity_is_refused_and_leaves_nothing,
     upload_exactly_at_capacity_succeeds,
     concurrent_uploads_race_for_the_last_bytes,
@@ -282,5 +283,35 @@ async fn trash_counts_until_purged(b: Backend) {
     assert_eq!(
         put(&s, &u, "/new.bin", vec![0u8; 10_000]).await.status(),
         StatusCode::CREATED
+    );
+}
+
+async fn folder_copy_over_capacity_leaves_no_partial_copy(b: Backend) {
+    let s = TestServer::start(b).await;
+    let u = s.tenant("acme", 10_000).await;
+    // 6,000 bytes in a folder: a copy fits its first file, not its second.
+    for (p, n) in [("/src/a/one.bin", 3_000), ("/src/b/two.bin", 3_000)] {
+        assert_eq!(
+            put(&s, &u, p, vec![b'x'; n]).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let blobs_before = s.blob_files().len();
+    let r = call(&s, &u, Method::POST, "/api/v1/copy")
+        .json(&json!({"from": "/src", "to": "/コピー"}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::INSUFFICIENT_STORAGE, "quota_exceeded").await;
+    assert_eq!(item_names(&listing(&s, &u, "/", "").await), vec!["src"]);
+    assert_eq!(used_bytes(&s, &u).await, 6_000);
+    assert!(
+        trash_items(&s, &u).await.is_empty(),
+        "nothing left in the trash either"
+    );
+    assert_eq!(
+        s.blob_files().len(),
+        blobs_before,
+        "the copied blob is gone"
     );
 }

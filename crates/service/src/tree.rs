@@ -107,28 +107,11 @@ impl Service {
                     ));
                 }
                 let (root, _) = self.create_folder(who, to, false).await?;
-                let mut map: HashMap<i64, i64> = HashMap::from([(src.id, root.id)]);
-                // Parents come before children, so each target parent exists already.
-                for n in nodes {
-                    let Some(&target_parent) = n.parent_id.and_then(|p| map.get(&p)) else {
-                        continue;
-                    };
-                    let made = match n.kind {
-                        NodeKind::Folder => {
-                            self.db
-                                .create_folder(
-                                    who.tenant_id(),
-                                    target_parent,
-                                    &n.name,
-                                    &Self::new_etag(),
-                                    self.now(),
-                                    Some(who.user.id),
-                                )
-                                .await?
-                        }
-                        NodeKind::File => self.copy_file(who, &n, target_parent, &n.name).await?,
-                    };
-                    map.insert(n.id, made.id);
+                if let Err(e) = self.copy_children(who, src.id, root.id, nodes).await {
+                    // All or nothing: a copy that failed half-way (quota, a
+                    // name taken meanwhile) is removed again, bytes released.
+                    self.discard_copy(who, root.id).await;
+                    return Err(e);
                 }
                 root
             }
@@ -136,6 +119,57 @@ impl Service {
         self.audit(who, "node.copy", &from.to_string(), Some(&to.to_string()))
             .await?;
         Ok(copy)
+    }
+
+    /// Copies `nodes` (a subtree of `src_root`, parents first) under `dst_root`.
+    async fn copy_children(
+        &self,
+        who: &Identity,
+        src_root: i64,
+        dst_root: i64,
+        nodes: Vec<Node>,
+    ) -> Result<()> {
+        let mut map: HashMap<i64, i64> = HashMap::from([(src_root, dst_root)]);
+        // Parents come before children, so each target parent exists already.
+        for n in nodes {
+            let Some(&target_parent) = n.parent_id.and_then(|p| map.get(&p)) else {
+                continue;
+            };
+            let made = match n.kind {
+                NodeKind::Folder => {
+                    self.db
+                        .create_folder(
+                            who.tenant_id(),
+                            target_parent,
+                            &n.name,
+                            &Self::new_etag(),
+                            self.now(),
+                            Some(who.user.id),
+                        )
+                        .await?
+                }
+                NodeKind::File => self.copy_file(who, &n, target_parent, &n.name).await?,
+            };
+            map.insert(n.id, made.id);
+        }
+        Ok(())
+    }
+
+    /// Removes a partial copy for good (trash, then purge), releasing its bytes.
+    async fn discard_copy(&self, who: &Identity, root: i64) {
+        let now = self.now();
+        let done = match self
+            .db
+            .trash_node(who.tenant_id(), root, now, Some(who.user.id))
+            .await
+        {
+            Ok(_) => self.db.purge_node(who.tenant_id(), root, now).await,
+            Err(e) => Err(e),
+        };
+        match done {
+            Ok(p) => self.delete_blobs(&p.blobs).await,
+            Err(e) => tracing::error!(error = %e, "could not remove a partial folder copy"),
+        }
     }
 
     async fn copy_file(
