@@ -16,6 +16,7 @@ mod auth;
 mod crash;
 mod files;
 mod folders;
+mod ip_allowlist;
 mod isolation;
 mod openapi;
 mod quota;

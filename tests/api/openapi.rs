@@ -37,6 +37,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/usage"),
     ("GET", "/api/v1/detections"),
     ("GET", "/api/v1/admin/scanner"),
+    ("GET", "/api/v1/policy/ip-allowlist"),
+    ("PUT", "/api/v1/policy/ip-allowlist"),
     ("GET", "/api/v1/users"),
     ("POST", "/api/v1/users"),
     ("GET", "/api/v1/admin/tenants"),
@@ -88,6 +90,7 @@ fn all_service_errors() -> Vec<ServiceError> {
         ServiceError::ScannerUnavailable(s()),
         ServiceError::TooLargeToScan { limit: 1 },
         ServiceError::Quarantined(s(), s()),
+        ServiceError::IpNotAllowed(s()),
         ServiceError::Internal(s()),
     ]
 }
@@ -102,7 +105,11 @@ fn expected_status(e: &ServiceError) -> u16 {
         | E::LengthMismatch { .. }
         | E::UploadAborted(_) => 400,
         E::Unauthenticated | E::InvalidCredentials | E::Expired => 401,
-        E::CsrfFailed | E::Forbidden(_) | E::TenantSuspended | E::Quarantined(..) => 403,
+        E::CsrfFailed
+        | E::Forbidden(_)
+        | E::TenantSuspended
+        | E::Quarantined(..)
+        | E::IpNotAllowed(_) => 403,
         E::NotFound(_) => 404,
         E::ParentNotFound(_) | E::NameConflict(_) | E::NotAFile(_) | E::NotAFolder(_) => 409,
         E::PreconditionFailed(_) => 412,

@@ -1,6 +1,7 @@
 //! Kura's domain: tenants, users, nodes (files and folders), versions, names and
 //! paths, sizes, and the clock. No I/O lives here.
 
+pub mod allowlist;
 pub mod clock;
 pub mod error;
 pub mod model;

@@ -218,8 +218,21 @@ pub struct Tenant {
     pub trash_days: i64,
     /// What happens to files longer than the virus scanner accepts.
     pub scan_oversize: OversizePolicy,
+    /// Addresses everyone in the tenant must come from (`None`: anywhere).
+    pub ip_allow: Option<Vec<ipnet::IpNet>>,
+    /// A stricter list for its admins (`None`: as `ip_allow`).
+    pub ip_allow_admin: Option<Vec<ipnet::IpNet>>,
     pub root_id: Id,
     pub created_at: Timestamp,
+}
+
+impl Tenant {
+    /// True if someone with `role` may reach this tenant from `ip`.
+    pub fn ip_allowed(&self, role: Role, ip: Option<std::net::IpAddr>) -> bool {
+        use crate::allowlist::allows;
+        allows(self.ip_allow.as_deref(), ip)
+            && (!role.is_admin() || allows(self.ip_allow_admin.as_deref(), ip))
+    }
 }
 
 /// A person (or the operator) who can sign in.

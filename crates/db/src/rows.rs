@@ -1,12 +1,13 @@
 //! Row shapes as stored, and their conversion into domain records.
 
 use crate::DbError;
+use kura_core::allowlist::load_cidrs;
 use kura_core::{
     Node, NodeKind, OversizePolicy, Role, ScanStatus, Tenant, TenantStatus, User, UserStatus,
     Version,
 };
 
-pub(crate) const TENANT_COLS: &str = "id, code, name, capacity_bytes, used_bytes, status, keep_versions, trash_days, scan_oversize, root_id, created_at";
+pub(crate) const TENANT_COLS: &str = "id, code, name, capacity_bytes, used_bytes, status, keep_versions, trash_days, scan_oversize, ip_allow, ip_allow_admin, root_id, created_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct TenantRow {
@@ -19,6 +20,8 @@ pub(crate) struct TenantRow {
     keep_versions: i64,
     trash_days: i64,
     scan_oversize: String,
+    ip_allow: Option<String>,
+    ip_allow_admin: Option<String>,
     root_id: Option<i64>,
     created_at: i64,
 }
@@ -36,6 +39,8 @@ impl TryFrom<TenantRow> for Tenant {
             keep_versions: r.keep_versions,
             trash_days: r.trash_days,
             scan_oversize: OversizePolicy::parse(&r.scan_oversize)?,
+            ip_allow: load_cidrs(r.ip_allow.as_deref())?,
+            ip_allow_admin: load_cidrs(r.ip_allow_admin.as_deref())?,
             root_id: r
                 .root_id
                 .ok_or_else(|| DbError::Corrupt("tenant without root".into()))?,
@@ -238,6 +243,8 @@ impl TenantRow {
             keep_versions: row.try_get("t_keep_versions")?,
             trash_days: row.try_get("t_trash_days")?,
             scan_oversize: row.try_get("t_scan_oversize")?,
+            ip_allow: row.try_get("t_ip_allow")?,
+            ip_allow_admin: row.try_get("t_ip_allow_admin")?,
             root_id: row.try_get("t_root_id")?,
             created_at: row.try_get("t_created_at")?,
         })

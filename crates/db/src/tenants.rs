@@ -124,6 +124,26 @@ impl Db {
         self.tenant_by_id(id).await
     }
 
+    /// Sets a tenant's IP allowlists (stored form, `None` = no restriction).
+    pub async fn set_ip_allowlists(
+        &self,
+        tenant_id: i64,
+        all: Option<&str>,
+        admins: Option<&str>,
+    ) -> Result<Tenant, DbError> {
+        let done =
+            sqlx::query("UPDATE tenants SET ip_allow = $2, ip_allow_admin = $3 WHERE id = $1")
+                .bind(tenant_id)
+                .bind(all)
+                .bind(admins)
+                .execute(&self.pool)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(DbError::NotFound);
+        }
+        self.tenant_by_id(tenant_id).await
+    }
+
     /// Bytes and item counts of a tenant.
     pub async fn usage(&self, tenant_id: i64) -> Result<Usage, DbError> {
         let t = self.tenant_by_id(tenant_id).await?;

@@ -28,7 +28,8 @@ impl ClientIp {
         if !state.cfg.is_trusted_proxy(peer) {
             return Self(Some(peer));
         }
-        // Walk X-Forwarded-For from the right, skipping our own proxies.
+        // Walk X-Forwarded-For (or, without it, RFC 7239 Forwarded `for=`)
+        // from the right, skipping our own proxies.
         let mut hops: Vec<IpAddr> = parts
             .headers
             .get_all("x-forwarded-for")
@@ -37,6 +38,16 @@ impl ClientIp {
             .flat_map(|v| v.split(','))
             .filter_map(|s| s.trim().parse().ok())
             .collect();
+        if hops.is_empty() {
+            hops = parts
+                .headers
+                .get_all(header::FORWARDED)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(forwarded_for)
+                .collect();
+        }
         while let Some(ip) = hops.pop() {
             if !state.cfg.is_trusted_proxy(ip) {
                 return Self(Some(ip));
@@ -55,6 +66,22 @@ impl FromRequestParts<AppState> for ClientIp {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         Ok(Self::from_parts(parts, state))
     }
+}
+
+/// The address of one `Forwarded` element's `for=` (quotes, brackets and
+/// port removed); `None` for obfuscated or unknown nodes.
+fn forwarded_for(element: &str) -> Option<IpAddr> {
+    let v = element.split(';').find_map(|pair| {
+        let (k, v) = pair.trim().split_once('=')?;
+        k.trim().eq_ignore_ascii_case("for").then_some(v.trim())
+    })?;
+    let v = v.trim_matches('"');
+    if let Some(rest) = v.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok();
+    }
+    v.parse()
+        .ok()
+        .or_else(|| v.rsplit_once(':').and_then(|(h, _)| h.parse().ok()))
 }
 
 /// True if the client reached us over HTTPS (directly or via a trusted proxy).
@@ -189,5 +216,28 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
             ))
             .into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn forwarded_for_values() {
+        let f = super::forwarded_for;
+        assert_eq!(
+            f("for=192.0.2.60;proto=http"),
+            Some("192.0.2.60".parse().unwrap())
+        );
+        assert_eq!(
+            f(" for=\"[2001:db8:cafe::17]:4711\""),
+            Some("2001:db8:cafe::17".parse().unwrap())
+        );
+        assert_eq!(
+            f("proto=https;For=198.51.100.1:8080"),
+            Some("198.51.100.1".parse().unwrap())
+        );
+        assert_eq!(f("for=_hidden"), None);
+        assert_eq!(f("for=unknown"), None);
+        assert_eq!(f("by=203.0.113.43"), None);
     }
 }

@@ -44,6 +44,24 @@ impl Service {
             },
             _ => None,
         };
+        // A tenant's allowlist applies before any password is checked, so
+        // guessing from outside its ranges learns nothing.
+        if let Some((t, _)) = &found
+            && let Err(e) = crate::ip_policy::check_ip_for_anyone(t, ip)
+        {
+            self.db
+                .audit(
+                    Some(t.id),
+                    None,
+                    "login.ip_refused",
+                    Some(login),
+                    None,
+                    ip,
+                    self.now(),
+                )
+                .await?;
+            return Err(e);
+        }
         let hash = found
             .as_ref()
             .and_then(|(_, u)| u.password_hash.clone())
@@ -70,6 +88,20 @@ impl Service {
         };
         if tenant.status != TenantStatus::Active && user.role != kura_core::Role::Operator {
             return Err(ServiceError::TenantSuspended);
+        }
+        if let Err(e) = crate::ip_policy::check_ip(&tenant, user.role, ip) {
+            self.db
+                .audit(
+                    Some(tenant.id),
+                    Some(user.id),
+                    "login.ip_refused",
+                    Some(&user.login),
+                    None,
+                    ip,
+                    now,
+                )
+                .await?;
+            return Err(e);
         }
         let secret = random_secret(32);
         let csrf_token = random_secret(24);
@@ -146,6 +178,7 @@ impl Service {
         if s.tenant.status != TenantStatus::Active && s.user.role != kura_core::Role::Operator {
             return Err(ServiceError::TenantSuspended);
         }
+        crate::ip_policy::check_ip(&s.tenant, s.user.role, ip)?;
         if now - s.last_seen_at > TOUCH_EVERY_MS {
             let expires =
                 (now + self.cfg.session_idle_ms).min(s.created_at + self.cfg.session_max_ms);
@@ -189,6 +222,7 @@ impl Service {
         if t.tenant.status != TenantStatus::Active && t.user.role != kura_core::Role::Operator {
             return Err(ServiceError::TenantSuspended);
         }
+        crate::ip_policy::check_ip(&t.tenant, t.user.role, ip)?;
         if t.last_used_at.is_none_or(|l| now - l > TOUCH_EVERY_MS) {
             self.db.touch_token(t.id, now).await?;
             let mut fresh = t.clone();

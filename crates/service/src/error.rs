@@ -61,6 +61,8 @@ pub enum ServiceError {
     TooLargeToScan { limit: u64 },
     #[error("{0} is quarantined: a virus scan found {1}; it cannot be downloaded or copied")]
     Quarantined(String, String),
+    #[error("access from {0} is not allowed by this tenant's IP allowlist")]
+    IpNotAllowed(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -92,6 +94,7 @@ impl ServiceError {
             Self::ScannerUnavailable(_) => "scanner_unavailable",
             Self::TooLargeToScan { .. } => "too_large_to_scan",
             Self::Quarantined(..) => "file_quarantined",
+            Self::IpNotAllowed(_) => "ip_not_allowed",
             Self::Internal(_) => "internal",
         }
     }

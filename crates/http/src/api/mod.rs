@@ -7,6 +7,7 @@ mod health;
 pub(crate) mod json;
 mod openapi;
 mod ops;
+mod policy;
 mod scan;
 mod session;
 mod tokens;
@@ -55,6 +56,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))
         .route("/api/v1/usage", get(admin::usage))
         .route("/api/v1/detections", get(scan::detections))
+        .route(
+            "/api/v1/policy/ip-allowlist",
+            get(policy::get_ip_allowlist).put(policy::put_ip_allowlist),
+        )
         .route("/api/v1/admin/scanner", get(scan::scanner))
         .route(
             "/api/v1/users",
