@@ -37,6 +37,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/usage"),
     ("GET", "/api/v1/detections"),
     ("GET", "/api/v1/admin/scanner"),
+    ("GET", "/api/v1/policy/password"),
+    ("PUT", "/api/v1/policy/password"),
+    ("POST", "/api/v1/users/{id}/unlock"),
     ("GET", "/api/v1/policy/ip-allowlist"),
     ("PUT", "/api/v1/policy/ip-allowlist"),
     ("GET", "/api/v1/users"),
@@ -91,6 +94,7 @@ fn all_service_errors() -> Vec<ServiceError> {
         ServiceError::TooLargeToScan { limit: 1 },
         ServiceError::Quarantined(s(), s()),
         ServiceError::IpNotAllowed(s()),
+        ServiceError::AccountLocked,
         ServiceError::Internal(s()),
     ]
 }
@@ -109,7 +113,8 @@ fn expected_status(e: &ServiceError) -> u16 {
         | E::Forbidden(_)
         | E::TenantSuspended
         | E::Quarantined(..)
-        | E::IpNotAllowed(_) => 403,
+        | E::IpNotAllowed(_)
+        | E::AccountLocked => 403,
         E::NotFound(_) => 404,
         E::ParentNotFound(_) | E::NameConflict(_) | E::NotAFile(_) | E::NotAFolder(_) => 409,
         E::PreconditionFailed(_) => 412,

@@ -1,6 +1,10 @@
 //! Credentials: argon2id password hashes, random secrets, and hashes of tokens.
 //! Later: TOTP, OIDC, client certificates and IP policy.
 
+mod password_policy;
+
+pub use password_policy::{MAX_PASSWORD_BYTES, is_common_password, password_problem};
+
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use base64::Engine;
 use sha2::{Digest, Sha256};

@@ -222,6 +222,12 @@ pub struct Tenant {
     pub ip_allow: Option<Vec<ipnet::IpNet>>,
     /// A stricter list for its admins (`None`: as `ip_allow`).
     pub ip_allow_admin: Option<Vec<ipnet::IpNet>>,
+    /// Shortest password accepted, in characters.
+    pub password_min_length: i64,
+    /// Failed sign-ins in a row that lock an account (0: never).
+    pub lockout_threshold: i64,
+    /// How long a locked account stays locked.
+    pub lockout_minutes: i64,
     pub root_id: Id,
     pub created_at: Timestamp,
 }
@@ -247,6 +253,10 @@ pub struct User {
     pub status: UserStatus,
     pub password_hash: Option<String>,
     pub created_at: Timestamp,
+    /// Failed sign-ins since the last success or lock.
+    pub failed_logins: i64,
+    /// Locked (sign-in refused) until then.
+    pub locked_until: Option<Timestamp>,
 }
 
 /// A file or folder in a tenant's tree.

@@ -7,7 +7,7 @@ use kura_core::{
     Version,
 };
 
-pub(crate) const TENANT_COLS: &str = "id, code, name, capacity_bytes, used_bytes, status, keep_versions, trash_days, scan_oversize, ip_allow, ip_allow_admin, root_id, created_at";
+pub(crate) const TENANT_COLS: &str = "id, code, name, capacity_bytes, used_bytes, status, keep_versions, trash_days, scan_oversize, ip_allow, ip_allow_admin, password_min_length, lockout_threshold, lockout_minutes, root_id, created_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct TenantRow {
@@ -22,6 +22,9 @@ pub(crate) struct TenantRow {
     scan_oversize: String,
     ip_allow: Option<String>,
     ip_allow_admin: Option<String>,
+    password_min_length: i64,
+    lockout_threshold: i64,
+    lockout_minutes: i64,
     root_id: Option<i64>,
     created_at: i64,
 }
@@ -41,6 +44,9 @@ impl TryFrom<TenantRow> for Tenant {
             scan_oversize: OversizePolicy::parse(&r.scan_oversize)?,
             ip_allow: load_cidrs(r.ip_allow.as_deref())?,
             ip_allow_admin: load_cidrs(r.ip_allow_admin.as_deref())?,
+            password_min_length: r.password_min_length,
+            lockout_threshold: r.lockout_threshold,
+            lockout_minutes: r.lockout_minutes,
             root_id: r
                 .root_id
                 .ok_or_else(|| DbError::Corrupt("tenant without root".into()))?,
@@ -49,8 +55,7 @@ impl TryFrom<TenantRow> for Tenant {
     }
 }
 
-pub(crate) const USER_COLS: &str =
-    "id, tenant_id, login, display_name, email, role, status, password_hash, created_at";
+pub(crate) const USER_COLS: &str = "id, tenant_id, login, display_name, email, role, status, password_hash, created_at, failed_logins, locked_until";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
@@ -63,6 +68,8 @@ pub(crate) struct UserRow {
     status: String,
     password_hash: Option<String>,
     created_at: i64,
+    failed_logins: i64,
+    locked_until: Option<i64>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -78,6 +85,8 @@ impl TryFrom<UserRow> for User {
             status: UserStatus::parse(&r.status)?,
             password_hash: r.password_hash,
             created_at: r.created_at,
+            failed_logins: r.failed_logins,
+            locked_until: r.locked_until,
         })
     }
 }
@@ -245,6 +254,9 @@ impl TenantRow {
             scan_oversize: row.try_get("t_scan_oversize")?,
             ip_allow: row.try_get("t_ip_allow")?,
             ip_allow_admin: row.try_get("t_ip_allow_admin")?,
+            password_min_length: row.try_get("t_password_min_length")?,
+            lockout_threshold: row.try_get("t_lockout_threshold")?,
+            lockout_minutes: row.try_get("t_lockout_minutes")?,
             root_id: row.try_get("t_root_id")?,
             created_at: row.try_get("t_created_at")?,
         })

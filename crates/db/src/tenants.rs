@@ -144,6 +144,26 @@ impl Db {
         self.tenant_by_id(tenant_id).await
     }
 
+    /// Sets a tenant's password and lockout policy.
+    pub async fn set_password_policy(
+        &self,
+        tenant_id: i64,
+        min_length: i64,
+        lockout_threshold: i64,
+        lockout_minutes: i64,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE tenants SET password_min_length = $2, lockout_threshold = $3, lockout_minutes = $4 WHERE id = $1",
+        )
+        .bind(tenant_id)
+        .bind(min_length)
+        .bind(lockout_threshold)
+        .bind(lockout_minutes)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Bytes and item counts of a tenant.
     pub async fn usage(&self, tenant_id: i64) -> Result<Usage, DbError> {
         let t = self.tenant_by_id(tenant_id).await?;

@@ -105,4 +105,42 @@ impl Db {
         }
         self.user_by_id(tenant_id, id).await
     }
+
+    /// Counts a failed sign-in; at `threshold` (if > 0) the account is locked
+    /// until `lock_until` and the count starts again. True if it locked now.
+    pub async fn record_login_failure(
+        &self,
+        user_id: i64,
+        threshold: i64,
+        lock_until: i64,
+    ) -> Result<bool, DbError> {
+        // One statement: concurrent failures count exactly.
+        let locked: Option<Option<i64>> = sqlx::query_scalar(
+            "UPDATE users SET
+                 failed_logins = CASE WHEN $2 > 0 AND failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
+                 locked_until = CASE WHEN $2 > 0 AND failed_logins + 1 >= $2 THEN $3 ELSE locked_until END
+             WHERE id = $1 RETURNING locked_until",
+        )
+        .bind(user_id)
+        .bind(threshold)
+        .bind(lock_until)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(locked.flatten() == Some(lock_until))
+    }
+
+    /// Clears failed sign-ins and any lock.
+    pub async fn reset_login_failures(&self, tenant_id: i64, user_id: i64) -> Result<(), DbError> {
+        let done = sqlx::query(
+            "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant_id)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
 }

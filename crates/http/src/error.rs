@@ -41,7 +41,7 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         E::VirusDetected(_) => StatusCode::UNPROCESSABLE_ENTITY,
         E::ScannerUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         E::TooLargeToScan { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-        E::Quarantined(..) | E::IpNotAllowed(_) => StatusCode::FORBIDDEN,
+        E::Quarantined(..) | E::IpNotAllowed(_) | E::AccountLocked => StatusCode::FORBIDDEN,
         E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -9,8 +9,10 @@ use kura_db::{DbError, Usage};
 
 /// Code of the tenant that holds the operator account.
 pub const SYSTEM_TENANT: &str = "system";
-/// Shortest password accepted (NIST SP 800-63B; full policy comes with strong auth).
+/// Default shortest password (a tenant's policy may ask for more).
 const MIN_PASSWORD_CHARS: usize = 12;
+/// No tenant may go below NIST SP 800-63B's minimum.
+pub(crate) const MIN_PASSWORD_FLOOR: usize = 8;
 
 /// A tenant to create.
 #[derive(Debug, Clone)]
@@ -52,18 +54,13 @@ pub struct Bootstrap {
     pub password: String,
 }
 
-fn check_password(pw: &str) -> Result<()> {
-    if pw.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(ServiceError::InvalidInput(format!(
-            "a password needs at least {MIN_PASSWORD_CHARS} characters"
-        )));
+/// The tenant's password rules (length, the common-password list).
+pub(crate) fn check_password(pw: &str, tenant: &Tenant) -> Result<()> {
+    let min = usize::try_from(tenant.password_min_length).unwrap_or(MIN_PASSWORD_CHARS);
+    match kura_auth::password_problem(pw, min.max(MIN_PASSWORD_FLOOR)) {
+        Some(why) => Err(ServiceError::InvalidInput(why)),
+        None => Ok(()),
     }
-    if pw.len() > 1024 {
-        return Err(ServiceError::InvalidInput(
-            "a password may have at most 1024 bytes".into(),
-        ));
-    }
-    Ok(())
 }
 
 fn check_keep_and_trash(keep: i64, trash: i64) -> Result<()> {
@@ -100,6 +97,8 @@ impl Service {
                 status: UserStatus::Active,
                 password_hash: None,
                 created_at: now,
+                failed_logins: 0,
+                locked_until: None,
             },
             tenant,
             method: AuthMethod::Cli,
@@ -298,7 +297,7 @@ impl Service {
         let login = validate_login(&u.login)?;
         let hash = match &u.password {
             Some(pw) => {
-                check_password(pw)?;
+                check_password(pw, &tenant)?;
                 let pw = pw.clone();
                 Some(
                     tokio::task::spawn_blocking(move || hash_password(&pw))

@@ -71,6 +71,53 @@ impl Service {
             .await
             .unwrap_or(false);
         let now = self.now();
+        // A locked account: the right password learns that it is locked (so
+        // its owner knows why); a wrong one gets the usual answer.
+        if let Some((t, u)) = &found
+            && u.locked_until.is_some_and(|l| l > now)
+        {
+            self.db
+                .audit(
+                    Some(t.id),
+                    Some(u.id),
+                    "login.locked",
+                    Some(&u.login),
+                    None,
+                    ip,
+                    now,
+                )
+                .await?;
+            return Err(if ok {
+                ServiceError::AccountLocked
+            } else {
+                ServiceError::InvalidCredentials
+            });
+        }
+        if let Some((t, u)) = &found {
+            if !ok {
+                let until = now + t.lockout_minutes.max(1) * 60_000;
+                if self
+                    .db
+                    .record_login_failure(u.id, t.lockout_threshold, until)
+                    .await?
+                {
+                    self.auth_cache.clear();
+                    self.db
+                        .audit(
+                            Some(t.id),
+                            Some(u.id),
+                            "login.lockout",
+                            Some(&u.login),
+                            None,
+                            ip,
+                            now,
+                        )
+                        .await?;
+                }
+            } else if u.failed_logins > 0 {
+                self.db.reset_login_failures(t.id, u.id).await?;
+            }
+        }
         let Some((tenant, user)) = found.filter(|(_, u)| ok && u.status == UserStatus::Active)
         else {
             self.db

@@ -63,6 +63,10 @@ pub enum ServiceError {
     Quarantined(String, String),
     #[error("access from {0} is not allowed by this tenant's IP allowlist")]
     IpNotAllowed(String),
+    #[error(
+        "this account is locked after too many failed sign-ins; try again later or ask your administrator to unlock it"
+    )]
+    AccountLocked,
     #[error("internal error")]
     Internal(String),
 }
@@ -95,6 +99,7 @@ impl ServiceError {
             Self::TooLargeToScan { .. } => "too_large_to_scan",
             Self::Quarantined(..) => "file_quarantined",
             Self::IpNotAllowed(_) => "ip_not_allowed",
+            Self::AccountLocked => "account_locked",
             Self::Internal(_) => "internal",
         }
     }

@@ -85,6 +85,7 @@ pub fn user(u: &User) -> Value {
         "email": u.email,
         "role": u.role,
         "status": u.status,
+        "locked_until": u.locked_until.map(rfc3339),
         "created": rfc3339(u.created_at),
     })
 }

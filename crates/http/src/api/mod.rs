@@ -57,6 +57,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/usage", get(admin::usage))
         .route("/api/v1/detections", get(scan::detections))
         .route(
+            "/api/v1/policy/password",
+            get(policy::get_password_policy).put(policy::put_password_policy),
+        )
+        .route("/api/v1/users/{id}/unlock", post(policy::unlock_user))
+        .route(
             "/api/v1/policy/ip-allowlist",
             get(policy::get_ip_allowlist).put(policy::put_ip_allowlist),
         )

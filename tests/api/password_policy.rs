@@ -1,0 +1,277 @@
+//! Password policy (length, common passwords) and lockout after failed sign-ins.
+
+use crate::common::*;
+use reqwest::Method;
+
+both!(
+    passwords_follow_the_tenant_policy,
+    repeated_failures_lock_the_account_until_unlocked_or_expired,
+);
+
+async fn create_user(s: &TestServer, admin: &TestUser, login: &str, pw: &str) -> reqwest::Response {
+    call(s, admin, Method::POST, "/api/v1/users")
+        .json(&json!({"login": login, "role": "member", "password": pw}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn login(s: &TestServer, tenant: &str, login: &str, pw: &str) -> reqwest::Response {
+    client()
+        .post(s.url("/api/v1/session"))
+        .json(&json!({"tenant": tenant, "login": login, "password": pw}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn set_policy(s: &TestServer, u: &TestUser, body: Value) -> reqwest::Response {
+    call(s, u, Method::PUT, "/api/v1/policy/password")
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn passwords_follow_the_tenant_policy(b: Backend) {
+    let s = TestServer::start(b).await;
+    let admin = s.tenant("acme", 1 << 30).await;
+    let p = problem(
+        create_user(&s, &admin, "u1", "short-pw").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("at least 12"), "{p}");
+    // Long enough, but on the common-password list (any case).
+    let p = problem(
+        create_user(&s, &admin, "u1", "QWERTYUIOP123").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+    assert!(
+        p["detail"].as_str().unwrap().contains("commonly used"),
+        "{p}"
+    );
+    // No composition rules; characters, not bytes, are counted.
+    assert_eq!(
+        create_user(&s, &admin, "u1", "東京都千代田区丸の内一丁目")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        create_user(&s, &admin, "u2", "all lower case words")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+
+    let r = call(&s, &admin, Method::GET, "/api/v1/policy/password")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"min_length": 12, "lockout_threshold": 10, "lockout_minutes": 15})
+    );
+    for bad in [
+        json!({"min_length": 4}),
+        json!({"lockout_threshold": -1}),
+        json!({"lockout_minutes": 0}),
+        json!({"colour": 1}),
+    ] {
+        let r = set_policy(&s, &admin, bad.clone()).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let r = set_policy(&s, &admin, json!({"min_length": 20})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["min_length"], 20);
+    problem(
+        create_user(&s, &admin, "u3", "seventeen-chars-x").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+    assert_eq!(
+        create_user(&s, &admin, "u3", "twenty-characters-long")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    // Members cannot see or change it; another tenant keeps the default.
+    let m = s.user("acme", "member9", kura_core::Role::Member).await;
+    problem(
+        set_policy(&s, &m, json!({"min_length": 8})).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let other = s.tenant("globex", 1 << 30).await;
+    let r = call(&s, &other, Method::GET, "/api/v1/policy/password")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["min_length"], 12);
+}
+
+async fn repeated_failures_lock_the_account_until_unlocked_or_expired(b: Backend) {
+    let s = TestServer::start(b).await;
+    let admin = s.tenant("acme", 1 << 30).await;
+    let other = s.tenant("globex", 1 << 30).await;
+    let bob = s.user("acme", "bob", kura_core::Role::Member).await;
+    let bob2 = s.user("globex", "bob", kura_core::Role::Member).await;
+    let r = set_policy(
+        &s,
+        &admin,
+        json!({"lockout_threshold": 3, "lockout_minutes": 15}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // A success in between starts the count again.
+    for _ in 0..2 {
+        problem(
+            login(&s, "acme", "bob", "wrong password!").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    assert_eq!(
+        login(&s, "acme", "bob", &bob.password).await.status(),
+        StatusCode::OK
+    );
+    for _ in 0..2 {
+        problem(
+            login(&s, "acme", "bob", "wrong password!").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    assert_eq!(
+        login(&s, "acme", "bob", &bob.password).await.status(),
+        StatusCode::OK
+    );
+
+    // Three in a row lock it.
+    for _ in 0..3 {
+        problem(
+            login(&s, "acme", "bob", "wrong password!").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    problem(
+        login(&s, "acme", "bob", &bob.password).await,
+        StatusCode::FORBIDDEN,
+        "account_locked",
+    )
+    .await;
+    // A wrong password learns nothing new.
+    problem(
+        login(&s, "acme", "bob", "wrong password!").await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    // The same login in another tenant is not affected.
+    assert_eq!(
+        login(&s, "globex", "bob", &bob2.password).await.status(),
+        StatusCode::OK
+    );
+    // Admins see the lock and can lift it.
+    let users: Value = call(&s, &admin, Method::GET, "/api/v1/users")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entry = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["login"] == "bob")
+        .unwrap()
+        .clone();
+    assert!(entry["locked_until"].is_string(), "{entry}");
+    let id = entry["id"].as_i64().unwrap();
+    problem(
+        call(
+            &s,
+            &other,
+            Method::POST,
+            &format!("/api/v1/users/{id}/unlock"),
+        )
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let r = call(
+        &s,
+        &admin,
+        Method::POST,
+        &format!("/api/v1/users/{id}/unlock"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        login(&s, "acme", "bob", &bob.password).await.status(),
+        StatusCode::OK
+    );
+
+    // Locked again, it opens by itself after lockout_minutes.
+    for _ in 0..3 {
+        problem(
+            login(&s, "acme", "bob", "wrong password!").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    problem(
+        login(&s, "acme", "bob", &bob.password).await,
+        StatusCode::FORBIDDEN,
+        "account_locked",
+    )
+    .await;
+    s.clock.advance_ms(14 * 60_000);
+    problem(
+        login(&s, "acme", "bob", &bob.password).await,
+        StatusCode::FORBIDDEN,
+        "account_locked",
+    )
+    .await;
+    s.clock.advance_ms(2 * 60_000);
+    assert_eq!(
+        login(&s, "acme", "bob", &bob.password).await.status(),
+        StatusCode::OK
+    );
+
+    let t = s.svc.db().tenant_by_code("acme").await.unwrap();
+    let actions: Vec<String> = s
+        .svc
+        .db()
+        .audit_events(t.id, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions.iter().filter(|a| *a == "login.lockout").count(),
+        2,
+        "{actions:?}"
+    );
+    assert!(actions.iter().any(|a| a == "user.unlock"));
+    assert!(actions.iter().any(|a| a == "login.locked"));
+}
