@@ -95,6 +95,7 @@ fn all_service_errors() -> Vec<ServiceError> {
         ServiceError::Quarantined(s(), s()),
         ServiceError::IpNotAllowed(s()),
         ServiceError::AccountLocked,
+        ServiceError::TooManyAttempts(1),
         ServiceError::Internal(s()),
     ]
 }
@@ -121,6 +122,7 @@ fn expected_status(e: &ServiceError) -> u16 {
         E::RangeNotSatisfiable(_) => 416,
         E::QuotaExceeded { .. } => 507,
         E::VirusDetected(_) => 422,
+        E::TooManyAttempts(_) => 429,
         E::ScannerUnavailable(_) => 503,
         E::TooLargeToScan { .. } => 413,
         E::Internal(_) => 500,

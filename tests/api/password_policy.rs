@@ -4,6 +4,7 @@ use crate::common::*;
 use reqwest::Method;
 
 both!(
+    failures_from_one_address_are_throttled,
     passwords_follow_the_tenant_policy,
     repeated_failures_lock_the_account_until_unlocked_or_expired,
 );
@@ -274,4 +275,58 @@ async fn repeated_failures_lock_the_account_until_unlocked_or_expired(b: Backend
     );
     assert!(actions.iter().any(|a| a == "user.unlock"));
     assert!(actions.iter().any(|a| a == "login.locked"));
+}
+
+async fn failures_from_one_address_are_throttled(b: Backend) {
+    let cfg = kura_service::ServiceConfig {
+        login_failures_per_ip: 5,
+        login_failure_window_ms: 60_000,
+        ..kura_service::ServiceConfig::default()
+    };
+    let s = TestServer::start_with(b, cfg, kura_http::HttpConfig::default()).await;
+    let _admin = s.tenant("acme", 1 << 30).await;
+    let carol = s.user("acme", "carol", kura_core::Role::Member).await;
+    // Spraying many (even unknown) accounts from one address.
+    for i in 0..5 {
+        problem(
+            login(&s, "acme", &format!("user{i}"), "guess-guess-guess").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    let r = login(&s, "acme", "carol", &carol.password).await;
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    problem(r, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts").await;
+    // Tokens still work: only sign-in is throttled.
+    assert_eq!(
+        call(&s, &carol, Method::GET, "/api/v1/me")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    // The window passes.
+    s.clock.advance_ms(61_000);
+    assert_eq!(
+        login(&s, "acme", "carol", &carol.password).await.status(),
+        StatusCode::OK
+    );
+    // Carol's own account was never locked by the spraying.
+    let t = s.svc.db().tenant_by_code("acme").await.unwrap();
+    assert_eq!(
+        s.svc
+            .db()
+            .user_by_login(t.id, "carol")
+            .await
+            .unwrap()
+            .failed_logins,
+        0
+    );
 }

@@ -39,6 +39,7 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         E::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
         E::QuotaExceeded { .. } => StatusCode::INSUFFICIENT_STORAGE,
         E::VirusDetected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        E::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
         E::ScannerUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         E::TooLargeToScan { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         E::Quarantined(..) | E::IpNotAllowed(_) | E::AccountLocked => StatusCode::FORBIDDEN,
@@ -104,6 +105,11 @@ impl IntoResponse for ApiError {
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer realm=\"kura\""),
                 );
+            }
+            ServiceError::TooManyAttempts(secs) => {
+                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                    res.headers_mut().insert(header::RETRY_AFTER, v);
+                }
             }
             ServiceError::ScannerUnavailable(_) => {
                 res.headers_mut()

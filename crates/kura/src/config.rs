@@ -99,6 +99,9 @@ pub struct AuthConfig {
     pub session_max_hours: i64,
     /// Seconds a node reuses a token/session lookup (0 = look up every request).
     pub cache_seconds: i64,
+    /// Failed sign-ins one client address may make per window on a node (0 = no limit).
+    pub login_failures_per_ip: u32,
+    pub login_failure_window_minutes: i64,
 }
 
 impl Default for AuthConfig {
@@ -107,6 +110,8 @@ impl Default for AuthConfig {
             session_idle_minutes: 720,
             session_max_hours: 168,
             cache_seconds: 5,
+            login_failures_per_ip: 50,
+            login_failure_window_minutes: 15,
         }
     }
 }

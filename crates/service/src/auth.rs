@@ -32,6 +32,10 @@ impl Service {
         ip: Option<&str>,
         user_agent: Option<&str>,
     ) -> Result<NewSession> {
+        let client: Option<std::net::IpAddr> = ip.and_then(|s| s.parse().ok());
+        if let Some(wait) = self.login_throttle.blocked(client, self.now()) {
+            return Err(ServiceError::TooManyAttempts(wait));
+        }
         let found = match (TenantCode::parse(tenant), validate_login(login)) {
             (Ok(code), Ok(login)) => match self.db.tenant_by_code(code.as_str()).await {
                 Ok(t) => match self.db.user_by_login(t.id, &login).await {
@@ -71,6 +75,9 @@ impl Service {
             .await
             .unwrap_or(false);
         let now = self.now();
+        if !ok {
+            self.login_throttle.failed(client, now);
+        }
         // A locked account: the right password learns that it is locked (so
         // its owner knows why); a wrong one gets the usual answer.
         if let Some((t, u)) = &found

@@ -67,6 +67,8 @@ pub enum ServiceError {
         "this account is locked after too many failed sign-ins; try again later or ask your administrator to unlock it"
     )]
     AccountLocked,
+    #[error("too many failed sign-ins from this address; try again in {0} seconds")]
+    TooManyAttempts(u64),
     #[error("internal error")]
     Internal(String),
 }
@@ -100,6 +102,7 @@ impl ServiceError {
             Self::Quarantined(..) => "file_quarantined",
             Self::IpNotAllowed(_) => "ip_not_allowed",
             Self::AccountLocked => "account_locked",
+            Self::TooManyAttempts(_) => "too_many_attempts",
             Self::Internal(_) => "internal",
         }
     }

@@ -12,6 +12,7 @@ mod folders;
 mod identity;
 mod ip_policy;
 mod janitor;
+mod login_throttle;
 mod password_policy;
 mod paths;
 mod rescan;
@@ -55,6 +56,10 @@ pub struct ServiceConfig {
     /// How long a node may reuse a credential lookup (0 = never). Changes made
     /// on this node apply at once; changes made on another node within this time.
     pub auth_cache_ms: i64,
+    /// Failed sign-ins one client address may make per window, on one node (0 = no limit).
+    pub login_failures_per_ip: u32,
+    /// The window of `login_failures_per_ip`.
+    pub login_failure_window_ms: i64,
 }
 
 impl Default for ServiceConfig {
@@ -66,6 +71,8 @@ impl Default for ServiceConfig {
             default_trash_days: 30,
             orphan_grace_ms: 3_600_000,
             auth_cache_ms: 5_000,
+            login_failures_per_ip: 50,
+            login_failure_window_ms: 15 * 60_000,
         }
     }
 }
@@ -85,6 +92,8 @@ pub struct Service {
     scanning: Scanning,
     /// The scanner's engine version and when it was looked up.
     engine_cache: Arc<std::sync::Mutex<Option<(std::time::Instant, String)>>>,
+    /// Failed sign-ins per client address.
+    login_throttle: Arc<login_throttle::LoginThrottle>,
 }
 
 impl Service {
@@ -94,6 +103,10 @@ impl Service {
         let audit_sink = audit_sink::AuditSink::start(db.clone());
         let ttl = std::time::Duration::from_millis(u64::try_from(cfg.auth_cache_ms).unwrap_or(0));
         let auth_cache = Arc::new(auth_cache::AuthCache::new(ttl));
+        let login_throttle = Arc::new(login_throttle::LoginThrottle::new(
+            cfg.login_failures_per_ip,
+            cfg.login_failure_window_ms,
+        ));
         Self {
             db,
             blobs,
@@ -104,6 +117,7 @@ impl Service {
             last_orphan_sweep: Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
             scanning: Scanning::default(),
             engine_cache: Arc::default(),
+            login_throttle,
         }
     }
 
