@@ -40,6 +40,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/policy/password"),
     ("PUT", "/api/v1/policy/password"),
     ("POST", "/api/v1/users/{id}/unlock"),
+    ("POST", "/api/v1/users/{id}/password-reset"),
+    ("POST", "/api/v1/me/password"),
+    ("POST", "/api/v1/password-reset"),
     ("GET", "/api/v1/policy/ip-allowlist"),
     ("PUT", "/api/v1/policy/ip-allowlist"),
     ("GET", "/api/v1/users"),
@@ -96,6 +99,8 @@ fn all_service_errors() -> Vec<ServiceError> {
         ServiceError::IpNotAllowed(s()),
         ServiceError::AccountLocked,
         ServiceError::TooManyAttempts(1),
+        ServiceError::PasswordExpired,
+        ServiceError::InvalidResetToken,
         ServiceError::Internal(s()),
     ]
 }
@@ -115,7 +120,9 @@ fn expected_status(e: &ServiceError) -> u16 {
         | E::TenantSuspended
         | E::Quarantined(..)
         | E::IpNotAllowed(_)
-        | E::AccountLocked => 403,
+        | E::AccountLocked
+        | E::PasswordExpired => 403,
+        E::InvalidResetToken => 400,
         E::NotFound(_) => 404,
         E::ParentNotFound(_) | E::NameConflict(_) | E::NotAFile(_) | E::NotAFolder(_) => 409,
         E::PreconditionFailed(_) => 412,

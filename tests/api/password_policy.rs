@@ -4,6 +4,9 @@ use crate::common::*;
 use reqwest::Method;
 
 both!(
+    changing_a_password_ends_other_sessions,
+    admin_reset_token_works_once_and_ends_sessions,
+    expired_passwords_are_replaced_at_sign_in,
     failures_from_one_address_are_throttled,
     passwords_follow_the_tenant_policy,
     repeated_failures_lock_the_account_until_unlocked_or_expired,
@@ -75,7 +78,7 @@ async fn passwords_follow_the_tenant_policy(b: Backend) {
         .unwrap();
     assert_eq!(
         r.json::<Value>().await.unwrap(),
-        json!({"min_length": 12, "lockout_threshold": 10, "lockout_minutes": 15})
+        json!({"min_length": 12, "lockout_threshold": 10, "lockout_minutes": 15, "max_age_days": null})
     );
     for bad in [
         json!({"min_length": 4}),
@@ -328,5 +331,260 @@ async fn failures_from_one_address_are_throttled(b: Backend) {
             .unwrap()
             .failed_logins,
         0
+    );
+}
+
+/// Signs in with a cookie client; returns it and its CSRF token.
+async fn session(
+    s: &TestServer,
+    tenant: &str,
+    login_id: &str,
+    pw: &str,
+) -> (reqwest::Client, String) {
+    let c = cookie_client();
+    let r = c
+        .post(s.url("/api/v1/session"))
+        .json(&json!({"tenant": tenant, "login": login_id, "password": pw}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let csrf = r.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (c, csrf)
+}
+
+async fn me_status(s: &TestServer, c: &reqwest::Client) -> StatusCode {
+    c.get(s.url("/api/v1/me")).send().await.unwrap().status()
+}
+
+async fn changing_a_password_ends_other_sessions(b: Backend) {
+    let s = TestServer::start(b).await;
+    let _admin = s.tenant("acme", 1 << 30).await;
+    let bob = s.user("acme", "bob", kura_core::Role::Member).await;
+    let (laptop, csrf) = session(&s, "acme", "bob", &bob.password).await;
+    let (phone, _) = session(&s, "acme", "bob", &bob.password).await;
+    let change = |current: &str, new: &str| {
+        laptop
+            .post(s.url("/api/v1/me/password"))
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"current_password": current, "new_password": new}))
+            .send()
+    };
+    problem(
+        change("not my password", "a brand new passphrase")
+            .await
+            .unwrap(),
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    problem(
+        change(&bob.password, "password1234").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+    problem(
+        change(&bob.password, &bob.password).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+    assert_eq!(
+        me_status(&s, &phone).await,
+        StatusCode::OK,
+        "nothing changed yet"
+    );
+    assert_eq!(
+        change(&bob.password, "a brand new passphrase")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    // This session goes on; the other one has ended.
+    assert_eq!(me_status(&s, &laptop).await, StatusCode::OK);
+    assert_eq!(me_status(&s, &phone).await, StatusCode::UNAUTHORIZED);
+    problem(
+        login(&s, "acme", "bob", &bob.password).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    assert_eq!(
+        login(&s, "acme", "bob", "a brand new passphrase")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+async fn admin_reset_token_works_once_and_ends_sessions(b: Backend) {
+    let s = TestServer::start(b).await;
+    let admin = s.tenant("acme", 1 << 30).await;
+    let other = s.tenant("globex", 1 << 30).await;
+    let bob = s.user("acme", "bob", kura_core::Role::Member).await;
+    let (old, _) = session(&s, "acme", "bob", &bob.password).await;
+    // Lock bob out first: the reset lifts the lock too.
+    set_policy(&s, &admin, json!({"lockout_threshold": 2})).await;
+    for _ in 0..2 {
+        login(&s, "acme", "bob", "wrong password!").await;
+    }
+    problem(
+        login(&s, "acme", "bob", &bob.password).await,
+        StatusCode::FORBIDDEN,
+        "account_locked",
+    )
+    .await;
+    let t = s.svc.db().tenant_by_code("acme").await.unwrap();
+    let id = s.svc.db().user_by_login(t.id, "bob").await.unwrap().id;
+    let url = format!("/api/v1/users/{id}/password-reset");
+    problem(
+        call(&s, &other, Method::POST, &url).send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let r = call(&s, &admin, Method::POST, &url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let token = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(token.starts_with("kura_reset_"));
+    let finish = |tok: String, pw: &'static str| {
+        client()
+            .post(s.url("/api/v1/password-reset"))
+            .json(&json!({"token": tok, "new_password": pw}))
+            .send()
+    };
+    problem(
+        finish(token.clone(), "short").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+    assert_eq!(
+        finish(token.clone(), "reset by the admin today")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    problem(
+        finish(token.clone(), "and once more please").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_reset_token",
+    )
+    .await;
+    problem(
+        finish("kura_reset_forged".into(), "and once more please")
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_reset_token",
+    )
+    .await;
+    assert_eq!(
+        me_status(&s, &old).await,
+        StatusCode::UNAUTHORIZED,
+        "old sessions ended"
+    );
+    assert_eq!(
+        login(&s, "acme", "bob", "reset by the admin today")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // An unused token expires after a day.
+    let r = call(&s, &admin, Method::POST, &url).send().await.unwrap();
+    let token = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.clock.advance_ms(25 * 3_600_000);
+    problem(
+        finish(token, "too late for this one").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_reset_token",
+    )
+    .await;
+    let actions: Vec<String> = s
+        .svc
+        .db()
+        .audit_events(t.id, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(actions.iter().any(|a| a == "user.password_reset_issued"));
+    assert!(actions.iter().any(|a| a == "user.password_reset"));
+}
+
+async fn expired_passwords_are_replaced_at_sign_in(b: Backend) {
+    let s = TestServer::start(b).await;
+    let admin = s.tenant("acme", 1 << 30).await;
+    let bob = s.user("acme", "bob", kura_core::Role::Member).await;
+    let r = set_policy(&s, &admin, json!({"max_age_days": 30})).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["max_age_days"], 30);
+    assert_eq!(
+        login(&s, "acme", "bob", &bob.password).await.status(),
+        StatusCode::OK
+    );
+    s.clock.advance_ms(31 * 86_400_000);
+    problem(
+        login(&s, "acme", "bob", &bob.password).await,
+        StatusCode::FORBIDDEN,
+        "password_expired",
+    )
+    .await;
+    // A wrong password still gets the usual answer.
+    problem(
+        login(&s, "acme", "bob", "wrong password!").await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    let with_new = |pw: &str, new: &str| {
+        client()
+            .post(s.url("/api/v1/session"))
+            .json(&json!({"tenant": "acme", "login": "bob", "password": pw, "new_password": new}))
+            .send()
+    };
+    problem(
+        with_new(&bob.password, "12345678").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+    assert_eq!(
+        with_new(&bob.password, "renewed for this month")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        login(&s, "acme", "bob", "renewed for this month")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // Lifting the limit.
+    let r = set_policy(&s, &admin, json!({"max_age_days": null})).await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["max_age_days"],
+        Value::Null
+    );
+    s.clock.advance_ms(400 * 86_400_000);
+    assert_eq!(
+        login(&s, "acme", "bob", "renewed for this month")
+            .await
+            .status(),
+        StatusCode::OK
     );
 }

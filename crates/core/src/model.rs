@@ -228,6 +228,8 @@ pub struct Tenant {
     pub lockout_threshold: i64,
     /// How long a locked account stays locked.
     pub lockout_minutes: i64,
+    /// Days a password may be used before it must be changed (`None`: no limit).
+    pub password_max_age_days: Option<i64>,
     pub root_id: Id,
     pub created_at: Timestamp,
 }
@@ -257,6 +259,8 @@ pub struct User {
     pub failed_logins: i64,
     /// Locked (sign-in refused) until then.
     pub locked_until: Option<Timestamp>,
+    /// When the password was last set.
+    pub password_changed_at: Option<Timestamp>,
 }
 
 /// A file or folder in a tenant's tree.

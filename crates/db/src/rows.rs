@@ -7,7 +7,7 @@ use kura_core::{
     Version,
 };
 
-pub(crate) const TENANT_COLS: &str = "id, code, name, capacity_bytes, used_bytes, status, keep_versions, trash_days, scan_oversize, ip_allow, ip_allow_admin, password_min_length, lockout_threshold, lockout_minutes, root_id, created_at";
+pub(crate) const TENANT_COLS: &str = "id, code, name, capacity_bytes, used_bytes, status, keep_versions, trash_days, scan_oversize, ip_allow, ip_allow_admin, password_min_length, lockout_threshold, lockout_minutes, password_max_age_days, root_id, created_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct TenantRow {
@@ -25,6 +25,7 @@ pub(crate) struct TenantRow {
     password_min_length: i64,
     lockout_threshold: i64,
     lockout_minutes: i64,
+    password_max_age_days: Option<i64>,
     root_id: Option<i64>,
     created_at: i64,
 }
@@ -47,6 +48,7 @@ impl TryFrom<TenantRow> for Tenant {
             password_min_length: r.password_min_length,
             lockout_threshold: r.lockout_threshold,
             lockout_minutes: r.lockout_minutes,
+            password_max_age_days: r.password_max_age_days,
             root_id: r
                 .root_id
                 .ok_or_else(|| DbError::Corrupt("tenant without root".into()))?,
@@ -55,7 +57,7 @@ impl TryFrom<TenantRow> for Tenant {
     }
 }
 
-pub(crate) const USER_COLS: &str = "id, tenant_id, login, display_name, email, role, status, password_hash, created_at, failed_logins, locked_until";
+pub(crate) const USER_COLS: &str = "id, tenant_id, login, display_name, email, role, status, password_hash, created_at, failed_logins, locked_until, password_changed_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
@@ -70,6 +72,7 @@ pub(crate) struct UserRow {
     created_at: i64,
     failed_logins: i64,
     locked_until: Option<i64>,
+    password_changed_at: Option<i64>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -87,6 +90,7 @@ impl TryFrom<UserRow> for User {
             created_at: r.created_at,
             failed_logins: r.failed_logins,
             locked_until: r.locked_until,
+            password_changed_at: r.password_changed_at,
         })
     }
 }
@@ -257,6 +261,7 @@ impl TenantRow {
             password_min_length: row.try_get("t_password_min_length")?,
             lockout_threshold: row.try_get("t_lockout_threshold")?,
             lockout_minutes: row.try_get("t_lockout_minutes")?,
+            password_max_age_days: row.try_get("t_password_max_age_days")?,
             root_id: row.try_get("t_root_id")?,
             created_at: row.try_get("t_created_at")?,
         })

@@ -246,6 +246,30 @@ impl Db {
     }
 }
 
+impl Db {
+    /// The user (and tenant) a live reset token belongs to.
+    pub async fn user_by_reset_token(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<(User, Tenant), DbError> {
+        let sql = format!(
+            "SELECT {} FROM users u JOIN tenants t ON t.id = u.tenant_id
+             WHERE u.reset_token_hash = $1 AND u.reset_expires_at > $2",
+            user_tenant_cols()
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(DbError::NotFound)?;
+        let user: UserRow = sqlx::FromRow::from_row(&row)?;
+        let tenant = TenantRow::from_prefixed(&row)?;
+        Ok((user.try_into()?, tenant.try_into()?))
+    }
+}
+
 /// User columns as they are, tenant columns as `t_<column>`, for `users u JOIN tenants t`.
 fn user_tenant_cols() -> String {
     let t = TENANT_COLS

@@ -151,14 +151,17 @@ impl Db {
         min_length: i64,
         lockout_threshold: i64,
         lockout_minutes: i64,
+        max_age_days: Option<i64>,
     ) -> Result<(), DbError> {
         sqlx::query(
-            "UPDATE tenants SET password_min_length = $2, lockout_threshold = $3, lockout_minutes = $4 WHERE id = $1",
+            "UPDATE tenants SET password_min_length = $2, lockout_threshold = $3, lockout_minutes = $4,
+             password_max_age_days = $5 WHERE id = $1",
         )
         .bind(tenant_id)
         .bind(min_length)
         .bind(lockout_threshold)
         .bind(lockout_minutes)
+        .bind(max_age_days)
         .execute(&self.pool)
         .await?;
         Ok(())

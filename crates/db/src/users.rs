@@ -21,8 +21,8 @@ impl Db {
         now: Timestamp,
     ) -> Result<User, DbError> {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (tenant_id, login, login_key, display_name, email, role, password_hash, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO users (tenant_id, login, login_key, display_name, email, role, password_hash, created_at, password_changed_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $7 IS NULL THEN NULL ELSE $8 END) RETURNING id",
         )
         .bind(tenant_id)
         .bind(login)
@@ -142,5 +142,69 @@ impl Db {
             return Err(DbError::NotFound);
         }
         Ok(())
+    }
+
+    /// Sets a new password hash; clears any reset token, failures and lock.
+    pub async fn set_password(
+        &self,
+        tenant_id: i64,
+        user_id: i64,
+        hash: &str,
+        now: Timestamp,
+    ) -> Result<(), DbError> {
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = $3, password_changed_at = $4, reset_token_hash = NULL,
+             reset_expires_at = NULL, failed_logins = 0, locked_until = NULL
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant_id)
+        .bind(user_id)
+        .bind(hash)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Stores a one-time reset token (its hash) for a user, replacing any other.
+    pub async fn set_reset_token(
+        &self,
+        tenant_id: i64,
+        user_id: i64,
+        token_hash: &str,
+        expires_at: Timestamp,
+    ) -> Result<(), DbError> {
+        let done = sqlx::query(
+            "UPDATE users SET reset_token_hash = $3, reset_expires_at = $4 WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant_id)
+        .bind(user_id)
+        .bind(token_hash)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Ends a user's sessions, except the one with this CSRF token (if any).
+    pub async fn delete_user_sessions(
+        &self,
+        user_id: i64,
+        keep_csrf: Option<&str>,
+    ) -> Result<u64, DbError> {
+        Ok(sqlx::query(
+            "DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR csrf_token <> $2)",
+        )
+        .bind(user_id)
+        .bind(keep_csrf)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
     }
 }

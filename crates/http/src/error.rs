@@ -42,7 +42,10 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         E::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
         E::ScannerUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         E::TooLargeToScan { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-        E::Quarantined(..) | E::IpNotAllowed(_) | E::AccountLocked => StatusCode::FORBIDDEN,
+        E::Quarantined(..) | E::IpNotAllowed(_) | E::AccountLocked | E::PasswordExpired => {
+            StatusCode::FORBIDDEN
+        }
+        E::InvalidResetToken => StatusCode::BAD_REQUEST,
         E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -99,6 +99,7 @@ impl Service {
                 created_at: now,
                 failed_logins: 0,
                 locked_until: None,
+                password_changed_at: None,
             },
             tenant,
             method: AuthMethod::Cli,

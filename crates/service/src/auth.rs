@@ -29,6 +29,7 @@ impl Service {
         tenant: &str,
         login: &str,
         password: &str,
+        new_password: Option<&str>,
         ip: Option<&str>,
         user_agent: Option<&str>,
     ) -> Result<NewSession> {
@@ -156,6 +157,37 @@ impl Service {
                 )
                 .await?;
             return Err(e);
+        }
+        // An expired password must be replaced in this same request.
+        if self.password_expired(&tenant, &user) {
+            let Some(new_pw) = new_password else {
+                self.db
+                    .audit(
+                        Some(tenant.id),
+                        Some(user.id),
+                        "login.password_expired",
+                        Some(&user.login),
+                        None,
+                        ip,
+                        now,
+                    )
+                    .await?;
+                return Err(ServiceError::PasswordExpired);
+            };
+            self.store_new_password(&tenant, &user, new_pw).await?;
+            self.db.delete_user_sessions(user.id, None).await?;
+            self.auth_cache.clear();
+            self.db
+                .audit(
+                    Some(tenant.id),
+                    Some(user.id),
+                    "user.password_change",
+                    Some(&user.login),
+                    Some("expired password replaced at sign-in"),
+                    ip,
+                    now,
+                )
+                .await?;
         }
         let secret = random_secret(32);
         let csrf_token = random_secret(24);

@@ -67,6 +67,10 @@ pub enum ServiceError {
         "this account is locked after too many failed sign-ins; try again later or ask your administrator to unlock it"
     )]
     AccountLocked,
+    #[error("this password has expired; sign in again with a new_password to change it")]
+    PasswordExpired,
+    #[error("the reset token is unknown, used or expired; ask your administrator for a new one")]
+    InvalidResetToken,
     #[error("too many failed sign-ins from this address; try again in {0} seconds")]
     TooManyAttempts(u64),
     #[error("internal error")]
@@ -103,6 +107,8 @@ impl ServiceError {
             Self::IpNotAllowed(_) => "ip_not_allowed",
             Self::AccountLocked => "account_locked",
             Self::TooManyAttempts(_) => "too_many_attempts",
+            Self::PasswordExpired => "password_expired",
+            Self::InvalidResetToken => "invalid_reset_token",
             Self::Internal(_) => "internal",
         }
     }

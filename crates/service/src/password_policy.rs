@@ -13,6 +13,8 @@ pub struct PasswordPolicy {
     pub lockout_threshold: i64,
     /// Minutes a locked account stays locked (1-1440; default 15).
     pub lockout_minutes: i64,
+    /// Days a password may be used before it must be changed (1-3650; `None`: no limit).
+    pub max_age_days: Option<i64>,
 }
 
 /// Changes to the policy; `None` leaves a field as it is.
@@ -21,6 +23,8 @@ pub struct PasswordPolicyChange {
     pub min_length: Option<i64>,
     pub lockout_threshold: Option<i64>,
     pub lockout_minutes: Option<i64>,
+    /// `Some(None)` lifts the limit.
+    pub max_age_days: Option<Option<i64>>,
 }
 
 impl Service {
@@ -32,6 +36,7 @@ impl Service {
             min_length: t.password_min_length,
             lockout_threshold: t.lockout_threshold,
             lockout_minutes: t.lockout_minutes,
+            max_age_days: t.password_max_age_days,
         })
     }
 
@@ -47,7 +52,13 @@ impl Service {
             min_length: change.min_length.unwrap_or(cur.min_length),
             lockout_threshold: change.lockout_threshold.unwrap_or(cur.lockout_threshold),
             lockout_minutes: change.lockout_minutes.unwrap_or(cur.lockout_minutes),
+            max_age_days: change.max_age_days.unwrap_or(cur.max_age_days),
         };
+        if next.max_age_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+            return Err(ServiceError::InvalidInput(
+                "max_age_days must be between 1 and 3650, or null for no limit".into(),
+            ));
+        }
         let floor = i64::try_from(MIN_PASSWORD_FLOOR).unwrap_or(8);
         if !(floor..=128).contains(&next.min_length) {
             return Err(ServiceError::InvalidInput(format!(
@@ -70,6 +81,7 @@ impl Service {
                 next.min_length,
                 next.lockout_threshold,
                 next.lockout_minutes,
+                next.max_age_days,
             )
             .await?;
         self.auth_cache.clear();

@@ -62,6 +62,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/users/{id}/unlock", post(policy::unlock_user))
         .route(
+            "/api/v1/users/{id}/password-reset",
+            post(policy::start_password_reset),
+        )
+        .route("/api/v1/me/password", post(policy::change_password))
+        .route(
+            "/api/v1/password-reset",
+            post(policy::finish_password_reset),
+        )
+        .route(
             "/api/v1/policy/ip-allowlist",
             get(policy::get_ip_allowlist).put(policy::put_ip_allowlist),
         )

@@ -17,6 +17,8 @@ pub struct LoginBody {
     tenant: String,
     login: String,
     password: String,
+    /// Replaces an expired password in the same request.
+    new_password: Option<String>,
 }
 
 fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> Option<HeaderValue> {
@@ -47,6 +49,7 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Result<Response,
             &b.tenant,
             &b.login,
             &b.password,
+            b.new_password.as_deref(),
             ip.as_string().as_deref(),
             ua.as_deref(),
         )
