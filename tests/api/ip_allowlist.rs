@@ -13,7 +13,7 @@ both!(
 );
 
 async fn set(s: &TestServer, u: &TestUser, body: Value, xff: Option<&str>) -> reqwest::Response {
-    let mut r = call(s, u, Method::PUT, "/api/v1/policy/ip-allowlist").json(&body);
+    let mut r = call(s, u, Method::PUT, "/api/v1/tenant/policy").json(&body);
     if let Some(x) = xff {
         r = r.header("x-forwarded-for", x);
     }
@@ -49,13 +49,13 @@ async fn allowlists_refuse_other_addresses_and_never_lock_out_their_admin(b: Bac
     let member = s.user("acme", "member1", kura_core::Role::Member).await;
     let other = s.tenant("globex", 1 << 30).await;
     // Tests connect from 127.0.0.1.
-    let r = set(&s, &admin, json!({"all": ["10.0.0.0/8"]}), None).await;
-    let p = problem(r, StatusCode::BAD_REQUEST, "invalid_input").await;
+    let r = set(&s, &admin, json!({"ip_allowlist": ["10.0.0.0/8"]}), None).await;
+    let p = problem(r, StatusCode::CONFLICT, "would_lock_out_caller").await;
     assert!(p["detail"].as_str().unwrap().contains("127.0.0.1"), "{p}");
-    let r = set(&s, &admin, json!({"all": ["10.0.0.0/33"]}), None).await;
+    let r = set(&s, &admin, json!({"ip_allowlist": ["10.0.0.0/33"]}), None).await;
     problem(r, StatusCode::BAD_REQUEST, "invalid_input").await;
     problem(
-        set(&s, &member, json!({"all": ["127.0.0.0/8"]}), None).await,
+        set(&s, &member, json!({"ip_allowlist": ["127.0.0.0/8"]}), None).await,
         StatusCode::FORBIDDEN,
         "forbidden",
     )
@@ -66,35 +66,36 @@ async fn allowlists_refuse_other_addresses_and_never_lock_out_their_admin(b: Bac
     let r = set(
         &s,
         &admin,
-        json!({"all": ["127.0.0.0/8", "2001:db8::/32"], "admins": ["192.0.2.10"]}),
+        json!({"ip_allowlist": ["127.0.0.0/8", "2001:db8::/32"], "admin_ip_allowlist": ["192.0.2.10"]}),
         None,
     )
     .await;
-    problem(r, StatusCode::BAD_REQUEST, "invalid_input").await;
+    problem(r, StatusCode::CONFLICT, "would_lock_out_caller").await;
     let r = set(
         &s,
         &admin,
-        json!({"all": ["127.0.0.0/8", "2001:db8::/32"], "admins": ["127.0.0.1/32"]}),
+        json!({"ip_allowlist": ["127.0.0.0/8", "2001:db8::/32"], "admin_ip_allowlist": ["127.0.0.1/32"]}),
         None,
     )
     .await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(
-        r.json::<Value>().await.unwrap(),
-        json!({"all": ["127.0.0.0/8", "2001:db8::/32"], "admins": ["127.0.0.1/32"]})
-    );
+    let v = r.json::<Value>().await.unwrap();
+    assert_eq!(v["ip_allowlist"], json!(["127.0.0.0/8", "2001:db8::/32"]));
+    assert_eq!(v["admin_ip_allowlist"], json!(["127.0.0.1/32"]));
     assert_eq!(me(&s, &member, None).await.status(), StatusCode::OK);
 
-    // Now allow only an outside range (as a fix-up from the console would).
-    s.svc
-        .db()
-        .set_ip_allowlists(
-            s.svc.db().tenant_by_code("acme").await.unwrap().id,
-            Some("198.51.100.0/24"),
-            None,
-        )
-        .await
-        .unwrap();
+    // Now allow only an outside range, knowingly (?confirm=true).
+    let r = call(
+        &s,
+        &admin,
+        Method::PUT,
+        "/api/v1/tenant/policy?confirm=true",
+    )
+    .json(&json!({"ip_allowlist": ["198.51.100.0/24"], "admin_ip_allowlist": []}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
     for u in [&admin, &member] {
         let p = problem(
             me(&s, u, None).await,
@@ -131,7 +132,35 @@ async fn allowlists_refuse_other_addresses_and_never_lock_out_their_admin(b: Bac
     let t = s.svc.db().tenant_by_code("acme").await.unwrap();
     let events = s.svc.db().audit_events(t.id, 50).await.unwrap();
     assert!(events.iter().any(|e| e.action == "login.ip_refused"));
-    assert!(events.iter().any(|e| e.action == "policy.ip_allowlist"));
+    assert!(events.iter().any(|e| e.action == "policy.update"));
+    // The operator can set any tenant's policy (and lift this one).
+    let op_token = {
+        s.svc.ensure_operator().await.unwrap();
+        s.svc
+            .create_token_for("system", "operator", "t")
+            .await
+            .unwrap()
+    };
+    let r = client()
+        .put(s.url("/api/v1/tenants/acme/policy"))
+        .bearer_auth(&op_token)
+        .json(&json!({"ip_allowlist": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["ip_allowlist"], json!([]));
+    assert_eq!(me(&s, &member, None).await.status(), StatusCode::OK);
+    // A tenant admin cannot use the operator's path.
+    problem(
+        call(&s, &other, Method::GET, "/api/v1/tenants/acme/policy")
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
 }
 
 async fn forwarded_addresses_count_only_from_trusted_proxies(b: Backend) {
@@ -146,7 +175,7 @@ async fn forwarded_addresses_count_only_from_trusted_proxies(b: Backend) {
     let r = set(
         &s,
         &admin,
-        json!({"all": ["203.0.113.0/24"], "admins": ["203.0.113.5"]}),
+        json!({"ip_allowlist": ["203.0.113.0/24"], "admin_ip_allowlist": ["203.0.113.5"]}),
         Some("203.0.113.5"),
     )
     .await;
@@ -198,9 +227,9 @@ async fn forwarded_addresses_count_only_from_trusted_proxies(b: Backend) {
     let r = set(
         &plain,
         &a2,
-        json!({"all": ["203.0.113.0/24"]}),
+        json!({"ip_allowlist": ["203.0.113.0/24"]}),
         Some("203.0.113.5"),
     )
     .await;
-    problem(r, StatusCode::BAD_REQUEST, "invalid_input").await;
+    problem(r, StatusCode::CONFLICT, "would_lock_out_caller").await;
 }

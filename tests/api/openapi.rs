@@ -37,14 +37,14 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/usage"),
     ("GET", "/api/v1/detections"),
     ("GET", "/api/v1/admin/scanner"),
-    ("GET", "/api/v1/policy/password"),
-    ("PUT", "/api/v1/policy/password"),
+    ("GET", "/api/v1/tenant/policy"),
+    ("PUT", "/api/v1/tenant/policy"),
+    ("GET", "/api/v1/tenants/{code}/policy"),
+    ("PUT", "/api/v1/tenants/{code}/policy"),
     ("POST", "/api/v1/users/{id}/unlock"),
     ("POST", "/api/v1/users/{id}/password-reset"),
     ("POST", "/api/v1/me/password"),
     ("POST", "/api/v1/password-reset"),
-    ("GET", "/api/v1/policy/ip-allowlist"),
-    ("PUT", "/api/v1/policy/ip-allowlist"),
     ("GET", "/api/v1/users"),
     ("POST", "/api/v1/users"),
     ("GET", "/api/v1/admin/tenants"),
@@ -101,6 +101,7 @@ fn all_service_errors() -> Vec<ServiceError> {
         ServiceError::TooManyAttempts(1),
         ServiceError::PasswordExpired,
         ServiceError::InvalidResetToken,
+        ServiceError::WouldLockOutCaller(s()),
         ServiceError::Internal(s()),
     ]
 }
@@ -120,8 +121,9 @@ fn expected_status(e: &ServiceError) -> u16 {
         | E::TenantSuspended
         | E::Quarantined(..)
         | E::IpNotAllowed(_)
-        | E::AccountLocked
         | E::PasswordExpired => 403,
+        E::AccountLocked => 423,
+        E::WouldLockOutCaller(_) => 409,
         E::InvalidResetToken => 400,
         E::NotFound(_) => 404,
         E::ParentNotFound(_) | E::NameConflict(_) | E::NotAFile(_) | E::NotAFolder(_) => 409,

@@ -30,7 +30,7 @@ async fn login(s: &TestServer, tenant: &str, login: &str, pw: &str) -> reqwest::
 }
 
 async fn set_policy(s: &TestServer, u: &TestUser, body: Value) -> reqwest::Response {
-    call(s, u, Method::PUT, "/api/v1/policy/password")
+    call(s, u, Method::PUT, "/api/v1/tenant/policy")
         .json(&body)
         .send()
         .await
@@ -72,16 +72,18 @@ async fn passwords_follow_the_tenant_policy(b: Backend) {
         StatusCode::CREATED
     );
 
-    let r = call(&s, &admin, Method::GET, "/api/v1/policy/password")
+    let r = call(&s, &admin, Method::GET, "/api/v1/tenant/policy")
         .send()
         .await
         .unwrap();
     assert_eq!(
         r.json::<Value>().await.unwrap(),
-        json!({"min_length": 12, "lockout_threshold": 10, "lockout_minutes": 15, "max_age_days": null})
+        json!({"ip_allowlist": [], "admin_ip_allowlist": [], "password_min_length": 12,
+               "lockout_threshold": 10, "lockout_minutes": 15, "password_max_age_days": null,
+               "session_idle_minutes": 720})
     );
     for bad in [
-        json!({"min_length": 4}),
+        json!({"password_min_length": 4}),
         json!({"lockout_threshold": -1}),
         json!({"lockout_minutes": 0}),
         json!({"colour": 1}),
@@ -89,9 +91,9 @@ async fn passwords_follow_the_tenant_policy(b: Backend) {
         let r = set_policy(&s, &admin, bad.clone()).await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
     }
-    let r = set_policy(&s, &admin, json!({"min_length": 20})).await;
+    let r = set_policy(&s, &admin, json!({"password_min_length": 20})).await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.json::<Value>().await.unwrap()["min_length"], 20);
+    assert_eq!(r.json::<Value>().await.unwrap()["password_min_length"], 20);
     problem(
         create_user(&s, &admin, "u3", "seventeen-chars-x").await,
         StatusCode::BAD_REQUEST,
@@ -107,17 +109,17 @@ async fn passwords_follow_the_tenant_policy(b: Backend) {
     // Members cannot see or change it; another tenant keeps the default.
     let m = s.user("acme", "member9", kura_core::Role::Member).await;
     problem(
-        set_policy(&s, &m, json!({"min_length": 8})).await,
+        set_policy(&s, &m, json!({"password_min_length": 8})).await,
         StatusCode::FORBIDDEN,
         "forbidden",
     )
     .await;
     let other = s.tenant("globex", 1 << 30).await;
-    let r = call(&s, &other, Method::GET, "/api/v1/policy/password")
+    let r = call(&s, &other, Method::GET, "/api/v1/tenant/policy")
         .send()
         .await
         .unwrap();
-    assert_eq!(r.json::<Value>().await.unwrap()["min_length"], 12);
+    assert_eq!(r.json::<Value>().await.unwrap()["password_min_length"], 12);
 }
 
 async fn repeated_failures_lock_the_account_until_unlocked_or_expired(b: Backend) {
@@ -171,7 +173,7 @@ async fn repeated_failures_lock_the_account_until_unlocked_or_expired(b: Backend
     }
     problem(
         login(&s, "acme", "bob", &bob.password).await,
-        StatusCode::FORBIDDEN,
+        StatusCode::LOCKED,
         "account_locked",
     )
     .await;
@@ -244,14 +246,14 @@ async fn repeated_failures_lock_the_account_until_unlocked_or_expired(b: Backend
     }
     problem(
         login(&s, "acme", "bob", &bob.password).await,
-        StatusCode::FORBIDDEN,
+        StatusCode::LOCKED,
         "account_locked",
     )
     .await;
     s.clock.advance_ms(14 * 60_000);
     problem(
         login(&s, "acme", "bob", &bob.password).await,
-        StatusCode::FORBIDDEN,
+        StatusCode::LOCKED,
         "account_locked",
     )
     .await;
@@ -435,7 +437,7 @@ async fn admin_reset_token_works_once_and_ends_sessions(b: Backend) {
     }
     problem(
         login(&s, "acme", "bob", &bob.password).await,
-        StatusCode::FORBIDDEN,
+        StatusCode::LOCKED,
         "account_locked",
     )
     .await;
@@ -529,8 +531,11 @@ async fn expired_passwords_are_replaced_at_sign_in(b: Backend) {
     let s = TestServer::start(b).await;
     let admin = s.tenant("acme", 1 << 30).await;
     let bob = s.user("acme", "bob", kura_core::Role::Member).await;
-    let r = set_policy(&s, &admin, json!({"max_age_days": 30})).await;
-    assert_eq!(r.json::<Value>().await.unwrap()["max_age_days"], 30);
+    let r = set_policy(&s, &admin, json!({"password_max_age_days": 30})).await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["password_max_age_days"],
+        30
+    );
     assert_eq!(
         login(&s, "acme", "bob", &bob.password).await.status(),
         StatusCode::OK
@@ -575,9 +580,9 @@ async fn expired_passwords_are_replaced_at_sign_in(b: Backend) {
         StatusCode::OK
     );
     // Lifting the limit.
-    let r = set_policy(&s, &admin, json!({"max_age_days": null})).await;
+    let r = set_policy(&s, &admin, json!({"password_max_age_days": null})).await;
     assert_eq!(
-        r.json::<Value>().await.unwrap()["max_age_days"],
+        r.json::<Value>().await.unwrap()["password_max_age_days"],
         Value::Null
     );
     s.clock.advance_ms(400 * 86_400_000);

@@ -230,6 +230,8 @@ pub struct Tenant {
     pub lockout_minutes: i64,
     /// Days a password may be used before it must be changed (`None`: no limit).
     pub password_max_age_days: Option<i64>,
+    /// Idle timeout of browser sessions (`None`: the server's default).
+    pub session_idle_minutes: Option<i64>,
     pub root_id: Id,
     pub created_at: Timestamp,
 }

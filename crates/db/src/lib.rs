@@ -24,5 +24,5 @@ pub use nodes::{ChildCursor, CommitFile, CommitOutcome, ScanRecord, SortKey};
 pub use pool::{Backend, Db};
 pub use scans::{Detection, NewDetection, RescanItem};
 pub use sessions::{SessionRecord, TokenInfo, TokenRecord};
-pub use tenants::Usage;
+pub use tenants::{PolicyRow, Usage};
 pub use trash::Purged;

@@ -7,7 +7,7 @@ use kura_core::{
     Version,
 };
 
-pub(crate) const TENANT_COLS: &str = "id, code, name, capacity_bytes, used_bytes, status, keep_versions, trash_days, scan_oversize, ip_allow, ip_allow_admin, password_min_length, lockout_threshold, lockout_minutes, password_max_age_days, root_id, created_at";
+pub(crate) const TENANT_COLS: &str = "id, code, name, capacity_bytes, used_bytes, status, keep_versions, trash_days, scan_oversize, ip_allow, ip_allow_admin, password_min_length, lockout_threshold, lockout_minutes, password_max_age_days, session_idle_minutes, root_id, created_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct TenantRow {
@@ -26,6 +26,7 @@ pub(crate) struct TenantRow {
     lockout_threshold: i64,
     lockout_minutes: i64,
     password_max_age_days: Option<i64>,
+    session_idle_minutes: Option<i64>,
     root_id: Option<i64>,
     created_at: i64,
 }
@@ -49,6 +50,7 @@ impl TryFrom<TenantRow> for Tenant {
             lockout_threshold: r.lockout_threshold,
             lockout_minutes: r.lockout_minutes,
             password_max_age_days: r.password_max_age_days,
+            session_idle_minutes: r.session_idle_minutes,
             root_id: r
                 .root_id
                 .ok_or_else(|| DbError::Corrupt("tenant without root".into()))?,
@@ -262,6 +264,7 @@ impl TenantRow {
             lockout_threshold: row.try_get("t_lockout_threshold")?,
             lockout_minutes: row.try_get("t_lockout_minutes")?,
             password_max_age_days: row.try_get("t_password_max_age_days")?,
+            session_idle_minutes: row.try_get("t_session_idle_minutes")?,
             root_id: row.try_get("t_root_id")?,
             created_at: row.try_get("t_created_at")?,
         })

@@ -124,47 +124,32 @@ impl Db {
         self.tenant_by_id(id).await
     }
 
-    /// Sets a tenant's IP allowlists (stored form, `None` = no restriction).
-    pub async fn set_ip_allowlists(
+    /// Sets a tenant's authentication policy (allowlists in stored form,
+    /// `None` = no restriction / server default).
+    pub async fn set_tenant_policy(
         &self,
         tenant_id: i64,
-        all: Option<&str>,
-        admins: Option<&str>,
+        p: &PolicyRow<'_>,
     ) -> Result<Tenant, DbError> {
-        let done =
-            sqlx::query("UPDATE tenants SET ip_allow = $2, ip_allow_admin = $3 WHERE id = $1")
-                .bind(tenant_id)
-                .bind(all)
-                .bind(admins)
-                .execute(&self.pool)
-                .await?;
+        let done = sqlx::query(
+            "UPDATE tenants SET ip_allow = $2, ip_allow_admin = $3, password_min_length = $4,
+             lockout_threshold = $5, lockout_minutes = $6, password_max_age_days = $7,
+             session_idle_minutes = $8 WHERE id = $1",
+        )
+        .bind(tenant_id)
+        .bind(p.ip_allow)
+        .bind(p.ip_allow_admin)
+        .bind(p.password_min_length)
+        .bind(p.lockout_threshold)
+        .bind(p.lockout_minutes)
+        .bind(p.password_max_age_days)
+        .bind(p.session_idle_minutes)
+        .execute(&self.pool)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(DbError::NotFound);
         }
         self.tenant_by_id(tenant_id).await
-    }
-
-    /// Sets a tenant's password and lockout policy.
-    pub async fn set_password_policy(
-        &self,
-        tenant_id: i64,
-        min_length: i64,
-        lockout_threshold: i64,
-        lockout_minutes: i64,
-        max_age_days: Option<i64>,
-    ) -> Result<(), DbError> {
-        sqlx::query(
-            "UPDATE tenants SET password_min_length = $2, lockout_threshold = $3, lockout_minutes = $4,
-             password_max_age_days = $5 WHERE id = $1",
-        )
-        .bind(tenant_id)
-        .bind(min_length)
-        .bind(lockout_threshold)
-        .bind(lockout_minutes)
-        .bind(max_age_days)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
     }
 
     /// Bytes and item counts of a tenant.
@@ -191,4 +176,16 @@ impl Db {
             versions,
         })
     }
+}
+
+/// A tenant's authentication policy as stored.
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyRow<'a> {
+    pub ip_allow: Option<&'a str>,
+    pub ip_allow_admin: Option<&'a str>,
+    pub password_min_length: i64,
+    pub lockout_threshold: i64,
+    pub lockout_minutes: i64,
+    pub password_max_age_days: Option<i64>,
+    pub session_idle_minutes: Option<i64>,
 }

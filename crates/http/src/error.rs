@@ -42,9 +42,9 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         E::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
         E::ScannerUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         E::TooLargeToScan { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-        E::Quarantined(..) | E::IpNotAllowed(_) | E::AccountLocked | E::PasswordExpired => {
-            StatusCode::FORBIDDEN
-        }
+        E::Quarantined(..) | E::IpNotAllowed(_) | E::PasswordExpired => StatusCode::FORBIDDEN,
+        E::AccountLocked => StatusCode::LOCKED,
+        E::WouldLockOutCaller(_) => StatusCode::CONFLICT,
         E::InvalidResetToken => StatusCode::BAD_REQUEST,
         E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }

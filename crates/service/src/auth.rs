@@ -191,7 +191,7 @@ impl Service {
         }
         let secret = random_secret(32);
         let csrf_token = random_secret(24);
-        let expires_at = now + self.cfg.session_idle_ms.min(self.cfg.session_max_ms);
+        let expires_at = now + self.session_idle_ms(&tenant).min(self.cfg.session_max_ms);
         self.db
             .create_session(
                 &secret_hash(&secret),
@@ -267,7 +267,7 @@ impl Service {
         crate::ip_policy::check_ip(&s.tenant, s.user.role, ip)?;
         if now - s.last_seen_at > TOUCH_EVERY_MS {
             let expires =
-                (now + self.cfg.session_idle_ms).min(s.created_at + self.cfg.session_max_ms);
+                (now + self.session_idle_ms(&s.tenant)).min(s.created_at + self.cfg.session_max_ms);
             self.db.touch_session(&id_hash, now, expires).await?;
             let mut fresh = s.clone();
             fresh.last_seen_at = now;

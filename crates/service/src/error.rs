@@ -67,6 +67,8 @@ pub enum ServiceError {
         "this account is locked after too many failed sign-ins; try again later or ask your administrator to unlock it"
     )]
     AccountLocked,
+    #[error("{0}")]
+    WouldLockOutCaller(String),
     #[error("this password has expired; sign in again with a new_password to change it")]
     PasswordExpired,
     #[error("the reset token is unknown, used or expired; ask your administrator for a new one")]
@@ -108,6 +110,7 @@ impl ServiceError {
             Self::AccountLocked => "account_locked",
             Self::TooManyAttempts(_) => "too_many_attempts",
             Self::PasswordExpired => "password_expired",
+            Self::WouldLockOutCaller(_) => "would_lock_out_caller",
             Self::InvalidResetToken => "invalid_reset_token",
             Self::Internal(_) => "internal",
         }

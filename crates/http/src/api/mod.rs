@@ -57,8 +57,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/usage", get(admin::usage))
         .route("/api/v1/detections", get(scan::detections))
         .route(
-            "/api/v1/policy/password",
-            get(policy::get_password_policy).put(policy::put_password_policy),
+            "/api/v1/tenant/policy",
+            get(policy::get_own).put(policy::put_own),
+        )
+        .route(
+            "/api/v1/tenants/{code}/policy",
+            get(policy::get_any).put(policy::put_any),
         )
         .route("/api/v1/users/{id}/unlock", post(policy::unlock_user))
         .route(
@@ -69,10 +73,6 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/password-reset",
             post(policy::finish_password_reset),
-        )
-        .route(
-            "/api/v1/policy/ip-allowlist",
-            get(policy::get_ip_allowlist).put(policy::put_ip_allowlist),
         )
         .route("/api/v1/admin/scanner", get(scan::scanner))
         .route(

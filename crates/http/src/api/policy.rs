@@ -1,7 +1,8 @@
-//! Tenant security policy set by tenant admins: `/api/v1/policy/...`.
+//! Authentication policy (`/api/v1/tenant/policy`, `/api/v1/tenants/{code}/policy`),
+//! unlocking users, and password changes and resets.
 
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -10,39 +11,18 @@ use serde::Deserialize;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AllowlistBody {
-    /// Ranges everyone must come from; null or empty: anywhere.
-    all: Option<Vec<String>>,
-    /// A stricter list for admins; null or empty: as `all`.
-    admins: Option<Vec<String>>,
-}
-
-/// `GET /api/v1/policy/ip-allowlist`
-pub async fn get_ip_allowlist(
-    State(st): State<AppState>,
-    Caller(who): Caller,
-) -> Result<Response, ApiError> {
-    Ok(Json(st.svc.ip_allowlists(&who).await?).into_response())
-}
-
-/// `PUT /api/v1/policy/ip-allowlist`
-pub async fn put_ip_allowlist(
-    State(st): State<AppState>,
-    Caller(who): Caller,
-    ApiJson(b): ApiJson<AllowlistBody>,
-) -> Result<Response, ApiError> {
-    Ok(Json(st.svc.set_ip_allowlists(&who, b.all, b.admins).await?).into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PasswordPolicyBody {
-    min_length: Option<i64>,
+pub struct PolicyBody {
+    ip_allowlist: Option<Vec<String>>,
+    admin_ip_allowlist: Option<Vec<String>>,
+    password_min_length: Option<i64>,
     lockout_threshold: Option<i64>,
     lockout_minutes: Option<i64>,
-    /// Absent: unchanged; null: no limit; a number: days.
+    /// Absent: unchanged; null: no limit.
     #[serde(default, deserialize_with = "present")]
-    max_age_days: Option<Option<i64>>,
+    password_max_age_days: Option<Option<i64>>,
+    /// Absent: unchanged; null: the server's default.
+    #[serde(default, deserialize_with = "present")]
+    session_idle_minutes: Option<Option<i64>>,
 }
 
 /// Tells an explicit `null` (`Some(None)`) from an absent field (`None`).
@@ -50,27 +30,68 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>
     Ok(Some(Option::<i64>::deserialize(d)?))
 }
 
-/// `GET /api/v1/policy/password`
-pub async fn get_password_policy(
-    State(st): State<AppState>,
-    Caller(who): Caller,
-) -> Result<Response, ApiError> {
-    Ok(Json(st.svc.password_policy(&who).await?).into_response())
+#[derive(Deserialize, Default)]
+pub struct ConfirmQuery {
+    #[serde(default)]
+    confirm: bool,
 }
 
-/// `PUT /api/v1/policy/password`
-pub async fn put_password_policy(
-    State(st): State<AppState>,
-    Caller(who): Caller,
-    ApiJson(b): ApiJson<PasswordPolicyBody>,
-) -> Result<Response, ApiError> {
-    let change = kura_service::PasswordPolicyChange {
-        min_length: b.min_length,
+fn change(b: PolicyBody) -> kura_service::TenantPolicyChange {
+    kura_service::TenantPolicyChange {
+        ip_allowlist: b.ip_allowlist,
+        admin_ip_allowlist: b.admin_ip_allowlist,
+        password_min_length: b.password_min_length,
         lockout_threshold: b.lockout_threshold,
         lockout_minutes: b.lockout_minutes,
-        max_age_days: b.max_age_days,
-    };
-    Ok(Json(st.svc.set_password_policy(&who, change).await?).into_response())
+        password_max_age_days: b.password_max_age_days,
+        session_idle_minutes: b.session_idle_minutes,
+    }
+}
+
+/// `GET /api/v1/tenant/policy`: the caller's tenant (tenant admins).
+pub async fn get_own(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+) -> Result<Response, ApiError> {
+    Ok(Json(st.svc.tenant_policy(&who, None).await?).into_response())
+}
+
+/// `PUT /api/v1/tenant/policy[?confirm=true]`
+pub async fn put_own(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    ApiQuery(q): ApiQuery<ConfirmQuery>,
+    ApiJson(b): ApiJson<PolicyBody>,
+) -> Result<Response, ApiError> {
+    let p = st
+        .svc
+        .set_tenant_policy(&who, None, change(b), q.confirm)
+        .await?;
+    Ok(Json(p).into_response())
+}
+
+/// `GET /api/v1/tenants/{code}/policy` (operator).
+pub async fn get_any(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(code): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(st.svc.tenant_policy(&who, Some(&code)).await?).into_response())
+}
+
+/// `PUT /api/v1/tenants/{code}/policy[?confirm=true]` (operator).
+pub async fn put_any(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ConfirmQuery>,
+    ApiJson(b): ApiJson<PolicyBody>,
+) -> Result<Response, ApiError> {
+    let p = st
+        .svc
+        .set_tenant_policy(&who, Some(&code), change(b), q.confirm)
+        .await?;
+    Ok(Json(p).into_response())
 }
 
 /// `POST /api/v1/users/{id}/unlock`
