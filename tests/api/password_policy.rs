@@ -4,6 +4,7 @@ use crate::common::*;
 use reqwest::Method;
 
 both!(
+    session_idle_time_follows_the_tenant_policy,
     changing_a_password_ends_other_sessions,
     admin_reset_token_works_once_and_ends_sessions,
     expired_passwords_are_replaced_at_sign_in,
@@ -591,5 +592,40 @@ async fn expired_passwords_are_replaced_at_sign_in(b: Backend) {
             .await
             .status(),
         StatusCode::OK
+    );
+}
+
+async fn session_idle_time_follows_the_tenant_policy(b: Backend) {
+    let s = TestServer::start(b).await;
+    let admin = s.tenant("acme", 1 << 30).await;
+    let bob = s.user("acme", "bob", kura_core::Role::Member).await;
+    let r = set_policy(&s, &admin, json!({"session_idle_minutes": 2})).await;
+    problem(r, StatusCode::BAD_REQUEST, "invalid_input").await;
+    let r = set_policy(&s, &admin, json!({"session_idle_minutes": 10})).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["session_idle_minutes"], 10);
+    let (c, _) = session(&s, "acme", "bob", &bob.password).await;
+    s.clock.advance_ms(9 * 60_000);
+    assert_eq!(
+        me_status(&s, &c).await,
+        StatusCode::OK,
+        "activity within 10 minutes"
+    );
+    s.clock.advance_ms(9 * 60_000);
+    assert_eq!(
+        me_status(&s, &c).await,
+        StatusCode::OK,
+        "the last request extended it"
+    );
+    s.clock.advance_ms(11 * 60_000);
+    assert_eq!(
+        me_status(&s, &c).await,
+        StatusCode::UNAUTHORIZED,
+        "idle too long"
+    );
+    // null goes back to the server default (12 hours).
+    let r = set_policy(&s, &admin, json!({"session_idle_minutes": null})).await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["session_idle_minutes"],
+        720
     );
 }
