@@ -507,6 +507,14 @@ async fn large_upload_round_trips_byte_for_byte(b: Backend) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(r.bytes().await.unwrap().as_ref(), &body[start..start + 20]);
+    // A long range from an offset: read in several chunks from the middle.
+    let r = call(&s, &u, reqwest::Method::GET, "/api/v1/files/big/blob.bin")
+        .header("range", "bytes=5000001-15000000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+    assert!(r.bytes().await.unwrap().as_ref() == &body[5_000_001..15_000_001]);
 
     // Streamed without Content-Length (chunked) it round-trips as well.
     let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = body
