@@ -414,6 +414,55 @@ fn secret(cfg: &StorageConfig) -> Result<Option<String>, StorageError> {
     Ok(cfg.secret_access_key.clone())
 }
 
+/// Streams `len` bytes of a local file from `start` with one blocking task
+/// reading straight into fresh buffers (one copy out of the page cache), a few
+/// chunks ahead of the client. tokio::fs would take a blocking-pool hop and an
+/// extra copy per chunk, which halved big-download speed here.
+fn read_file_in_thread(file: std::fs::File, start: u64, len: u64) -> BlobReader {
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(2);
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Seek};
+        let mut file = file;
+        if let Err(e) = file.seek(std::io::SeekFrom::Start(start)) {
+            tx.blocking_send(Err(e)).ok();
+            return;
+        }
+        let mut left = len;
+        while left > 0 {
+            let want = usize::try_from(left.min(READ_CHUNK as u64)).unwrap_or(READ_CHUNK);
+            let mut buf = bytes::BytesMut::zeroed(want);
+            let mut filled = 0;
+            while filled < want {
+                match file.read(buf.get_mut(filled..).unwrap_or_default()) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        tx.blocking_send(Err(e)).ok();
+                        return;
+                    }
+                }
+            }
+            if filled == 0 {
+                tx.blocking_send(Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the blob is shorter than recorded",
+                )))
+                .ok();
+                return;
+            }
+            buf.truncate(filled);
+            left -= filled as u64;
+            // The client went away: stop reading.
+            if tx.blocking_send(Ok(buf.freeze())).is_err() {
+                return;
+            }
+        }
+    });
+    let mut rx = rx;
+    Box::pin(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,53 +545,4 @@ mod tests {
         std::fs::create_dir_all(&d).unwrap();
         d
     }
-}
-
-/// Streams `len` bytes of a local file from `start` with one blocking task
-/// reading straight into fresh buffers (one copy out of the page cache), a few
-/// chunks ahead of the client. tokio::fs would take a blocking-pool hop and an
-/// extra copy per chunk, which halved big-download speed here.
-fn read_file_in_thread(file: std::fs::File, start: u64, len: u64) -> BlobReader {
-    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(2);
-    tokio::task::spawn_blocking(move || {
-        use std::io::{Read, Seek};
-        let mut file = file;
-        if let Err(e) = file.seek(std::io::SeekFrom::Start(start)) {
-            tx.blocking_send(Err(e)).ok();
-            return;
-        }
-        let mut left = len;
-        while left > 0 {
-            let want = usize::try_from(left.min(READ_CHUNK as u64)).unwrap_or(READ_CHUNK);
-            let mut buf = bytes::BytesMut::zeroed(want);
-            let mut filled = 0;
-            while filled < want {
-                match file.read(buf.get_mut(filled..).unwrap_or_default()) {
-                    Ok(0) => break,
-                    Ok(n) => filled += n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        tx.blocking_send(Err(e)).ok();
-                        return;
-                    }
-                }
-            }
-            if filled == 0 {
-                tx.blocking_send(Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "the blob is shorter than recorded",
-                )))
-                .ok();
-                return;
-            }
-            buf.truncate(filled);
-            left -= filled as u64;
-            // The client went away: stop reading.
-            if tx.blocking_send(Ok(buf.freeze())).is_err() {
-                return;
-            }
-        }
-    });
-    let mut rx = rx;
-    Box::pin(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
 }
