@@ -36,6 +36,7 @@ mod sqlite_only {
         archive_limit_heuristics_follow_the_policy,
         twenty_concurrent_uploads_are_scanned,
         disabled_scanning_is_reported_and_files_marked_unscanned,
+        clamd_over_a_unix_socket_works_the_same,
     );
 }
 
@@ -764,5 +765,36 @@ async fn disabled_scanning_is_reported_and_files_marked_unscanned(b: Backend) {
         audit
             .iter()
             .any(|(a, _, d)| a == "file.upload" && d.contains("UNSCANNED"))
+    );
+}
+
+async fn clamd_over_a_unix_socket_works_the_same(b: Backend) {
+    let clamd = start_clamd(ClamdLimits::default()).await;
+    let scan = ScanConfig {
+        clamd: clamd.unix_address(),
+        ..clamd.scan_config()
+    };
+    let (s, u) = scanning_server(b, &scan).await;
+    let before = snapshot(&s, &u).await;
+    let r = put(&s, &u, "/u/eicar.txt", EICAR).await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "virus_detected").await;
+    assert_eq!(snapshot(&s, &u).await, before);
+    let r = put(&s, &u, "/u/clean.bin", noise(3 << 20, 61)).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.json::<Value>().await.unwrap()["scan_status"], "clean");
+    let ready: Value = client()
+        .get(s.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["scanner"], "ok");
+    assert!(
+        ready["scanner_detail"]["scanner"]
+            .as_str()
+            .unwrap()
+            .contains("unix:")
     );
 }

@@ -83,6 +83,7 @@ impl Clamd {
         let l = &self.limits;
         let conf = format!(
             "Foreground yes\nDatabaseDirectory {d}/db\nTCPAddr 127.0.0.1\nTCPSocket {port}\n\
+             LocalSocket {d}/clamd.sock\n\
              PidFile {d}/clamd.pid\nLogFile {d}/clamd.log\nStreamMaxLength {}\nMaxFileSize {}\n\
              MaxScanSize {}\nAlertExceedsMax yes\nScanArchive yes\nMaxThreads 4\n\
              ReadTimeout 60\nCommandReadTimeout 30\n",
@@ -115,6 +116,11 @@ impl Clamd {
     /// `tcp://127.0.0.1:<port>`
     pub fn address(&self) -> String {
         format!("tcp://127.0.0.1:{}", self.port)
+    }
+
+    /// `unix:<dir>/clamd.sock` (the same clamd over its unix socket).
+    pub fn unix_address(&self) -> String {
+        format!("unix:{}", self.dir.join("clamd.sock").display())
     }
 
     /// Kura's `[scan]` settings for this clamd (stream limit as configured here).
