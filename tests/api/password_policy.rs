@@ -4,6 +4,7 @@ use crate::common::*;
 use reqwest::Method;
 
 both!(
+    users_list_and_end_their_sessions_and_admins_end_all,
     session_idle_time_follows_the_tenant_policy,
     changing_a_password_ends_other_sessions,
     admin_reset_token_works_once_and_ends_sessions,
@@ -628,4 +629,75 @@ async fn session_idle_time_follows_the_tenant_policy(b: Backend) {
         r.json::<Value>().await.unwrap()["session_idle_minutes"],
         720
     );
+}
+
+async fn users_list_and_end_their_sessions_and_admins_end_all(b: Backend) {
+    let s = TestServer::start(b).await;
+    let admin = s.tenant("acme", 1 << 30).await;
+    let other = s.tenant("globex", 1 << 30).await;
+    let bob = s.user("acme", "bob", kura_core::Role::Member).await;
+    let (laptop, csrf) = session(&s, "acme", "bob", &bob.password).await;
+    let (phone, _) = session(&s, "acme", "bob", &bob.password).await;
+    // Each sign-in gets its own session id.
+    let list: Value = laptop
+        .get(s.url("/api/v1/me/sessions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = list["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 2, "{list}");
+    assert_ne!(items[0]["id"], items[1]["id"]);
+    assert_eq!(items.iter().filter(|i| i["current"] == true).count(), 1);
+    assert!(items.iter().all(|i| i["ip"] == "127.0.0.1"));
+    let phone_id = items.iter().find(|i| i["current"] == false).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Someone else cannot end it.
+    problem(
+        call(
+            &s,
+            &admin,
+            Method::DELETE,
+            &format!("/api/v1/me/sessions/{phone_id}"),
+        )
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_eq!(me_status(&s, &phone).await, StatusCode::OK);
+    let r = laptop
+        .delete(s.url(&format!("/api/v1/me/sessions/{phone_id}")))
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(me_status(&s, &phone).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(me_status(&s, &laptop).await, StatusCode::OK);
+    // An admin ends all of bob's sessions; another tenant's admin cannot.
+    let t = s.svc.db().tenant_by_code("acme").await.unwrap();
+    let id = s.svc.db().user_by_login(t.id, "bob").await.unwrap().id;
+    let url = format!("/api/v1/users/{id}/sessions");
+    problem(
+        call(&s, &other, Method::DELETE, &url).send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    problem(
+        call(&s, &bob, Method::DELETE, &url).send().await.unwrap(),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let r = call(&s, &admin, Method::DELETE, &url).send().await.unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["ended"], 1);
+    assert_eq!(me_status(&s, &laptop).await, StatusCode::UNAUTHORIZED);
 }

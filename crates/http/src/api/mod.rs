@@ -70,6 +70,12 @@ pub fn routes() -> Router<AppState> {
             post(policy::start_password_reset),
         )
         .route("/api/v1/me/password", post(policy::change_password))
+        .route("/api/v1/me/sessions", get(policy::my_sessions))
+        .route("/api/v1/me/sessions/{id}", delete(policy::end_my_session))
+        .route(
+            "/api/v1/users/{id}/sessions",
+            delete(policy::end_user_sessions),
+        )
         .route(
             "/api/v1/password-reset",
             post(policy::finish_password_reset),

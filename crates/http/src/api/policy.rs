@@ -155,3 +155,48 @@ pub async fn finish_password_reset(
         .await?;
     Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }
+
+/// `GET /api/v1/me/sessions`
+pub async fn my_sessions(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+) -> Result<Response, ApiError> {
+    let items: Vec<_> = st
+        .svc
+        .my_sessions(&who)
+        .await?
+        .into_iter()
+        .map(|s| {
+            serde_json::json!({
+                "id": s.id,
+                "created": kura_core::clock::rfc3339(s.created),
+                "last_seen": kura_core::clock::rfc3339(s.last_seen),
+                "expires": kura_core::clock::rfc3339(s.expires),
+                "ip": s.ip,
+                "user_agent": s.user_agent,
+                "current": s.current,
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "items": items })).into_response())
+}
+
+/// `DELETE /api/v1/me/sessions/{id}`
+pub async fn end_my_session(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    st.svc.end_my_session(&who, &id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
+}
+
+/// `DELETE /api/v1/users/{id}/sessions` (tenant admins)
+pub async fn end_user_sessions(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
+    let n = st.svc.end_user_sessions(&who, id).await?;
+    Ok(Json(serde_json::json!({ "ended": n })).into_response())
+}
