@@ -299,13 +299,7 @@ impl Service {
         let hash = match &u.password {
             Some(pw) => {
                 check_password(pw, &tenant)?;
-                let pw = pw.clone();
-                Some(
-                    tokio::task::spawn_blocking(move || hash_password(&pw))
-                        .await
-                        .map_err(|e| ServiceError::Internal(e.to_string()))?
-                        .map_err(|e| ServiceError::Internal(e.to_string()))?,
-                )
+                Some(crate::passwords::hash(pw).await?)
             }
             None => None,
         };

@@ -2,7 +2,7 @@
 
 use crate::identity::{AuthMethod, Identity};
 use crate::{Result, Service, ServiceError};
-use kura_auth::{dummy_hash, new_token, random_secret, secret_hash, verify_password};
+use kura_auth::{dummy_hash, new_token, random_secret, secret_hash};
 use kura_core::name::validate_login;
 use kura_core::{TenantCode, TenantStatus, UserStatus};
 use kura_db::{DbError, TokenInfo};
@@ -71,10 +71,7 @@ impl Service {
             .as_ref()
             .and_then(|(_, u)| u.password_hash.clone())
             .unwrap_or_else(|| dummy_hash().to_string());
-        let pw = password.to_string();
-        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
-            .await
-            .unwrap_or(false);
+        let ok = crate::passwords::verify(password, Some(&hash)).await;
         let now = self.now();
         if !ok {
             self.login_throttle.failed(client, now);

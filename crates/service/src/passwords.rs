@@ -17,7 +17,8 @@ pub struct ResetToken {
     pub expires_at: i64,
 }
 
-async fn verify(password: &str, hash: Option<&str>) -> bool {
+/// Checks a password against a stored hash, off the async threads (argon2 is slow on purpose).
+pub(crate) async fn verify(password: &str, hash: Option<&str>) -> bool {
     let Some(hash) = hash.map(str::to_string) else {
         return false;
     };
@@ -27,7 +28,8 @@ async fn verify(password: &str, hash: Option<&str>) -> bool {
         .unwrap_or(false)
 }
 
-async fn hash(password: &str) -> Result<String> {
+/// Hashes a password with argon2id, off the async threads.
+pub(crate) async fn hash(password: &str) -> Result<String> {
     let pw = password.to_string();
     tokio::task::spawn_blocking(move || hash_password(&pw))
         .await
