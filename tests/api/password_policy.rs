@@ -31,6 +31,18 @@ async fn login(s: &TestServer, tenant: &str, login: &str, pw: &str) -> reqwest::
         .unwrap()
 }
 
+/// `n` sign-ins as bob with a wrong password, each refused with the generic error.
+async fn wrong_passwords(s: &TestServer, n: usize) {
+    for _ in 0..n {
+        problem(
+            login(s, "acme", "bob", "wrong password!").await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+        )
+        .await;
+    }
+}
+
 async fn set_policy(s: &TestServer, u: &TestUser, body: Value) -> reqwest::Response {
     call(s, u, Method::PUT, "/api/v1/tenant/policy")
         .json(&body)
@@ -139,40 +151,19 @@ async fn repeated_failures_lock_the_account_until_unlocked_or_expired(b: Backend
     assert_eq!(r.status(), StatusCode::OK);
 
     // A success in between starts the count again.
-    for _ in 0..2 {
-        problem(
-            login(&s, "acme", "bob", "wrong password!").await,
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-        )
-        .await;
-    }
+    wrong_passwords(&s, 2).await;
     assert_eq!(
         login(&s, "acme", "bob", &bob.password).await.status(),
         StatusCode::OK
     );
-    for _ in 0..2 {
-        problem(
-            login(&s, "acme", "bob", "wrong password!").await,
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-        )
-        .await;
-    }
+    wrong_passwords(&s, 2).await;
     assert_eq!(
         login(&s, "acme", "bob", &bob.password).await.status(),
         StatusCode::OK
     );
 
     // Three in a row lock it.
-    for _ in 0..3 {
-        problem(
-            login(&s, "acme", "bob", "wrong password!").await,
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-        )
-        .await;
-    }
+    wrong_passwords(&s, 3).await;
     problem(
         login(&s, "acme", "bob", &bob.password).await,
         StatusCode::LOCKED,
@@ -238,14 +229,7 @@ async fn repeated_failures_lock_the_account_until_unlocked_or_expired(b: Backend
     );
 
     // Locked again, it opens by itself after lockout_minutes.
-    for _ in 0..3 {
-        problem(
-            login(&s, "acme", "bob", "wrong password!").await,
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-        )
-        .await;
-    }
+    wrong_passwords(&s, 3).await;
     problem(
         login(&s, "acme", "bob", &bob.password).await,
         StatusCode::LOCKED,
@@ -434,9 +418,7 @@ async fn admin_reset_token_works_once_and_ends_sessions(b: Backend) {
     let (old, _) = session(&s, "acme", "bob", &bob.password).await;
     // Lock bob out first: the reset lifts the lock too.
     set_policy(&s, &admin, json!({"lockout_threshold": 2})).await;
-    for _ in 0..2 {
-        login(&s, "acme", "bob", "wrong password!").await;
-    }
+    wrong_passwords(&s, 2).await;
     problem(
         login(&s, "acme", "bob", &bob.password).await,
         StatusCode::LOCKED,

@@ -466,12 +466,7 @@ async fn clamd_that_never_answers_times_out(b: Backend) {
 }
 
 async fn files_over_the_stream_limit_follow_the_tenant_policy(b: Backend) {
-    let clamd = start_clamd(ClamdLimits {
-        stream_max_length: "1M",
-        max_file_size: "1M",
-        max_scan_size: "1M",
-    })
-    .await;
+    let clamd = start_clamd(ClamdLimits::uniform("1M")).await;
     // Kura reads the limit from clamd.conf.
     let (s, u) = scanning_server(b, &clamd.scan_config()).await;
     let before = snapshot(&s, &u).await;
@@ -531,12 +526,7 @@ async fn files_over_the_stream_limit_follow_the_tenant_policy(b: Backend) {
 
 async fn clamd_limit_below_kuras_still_follows_the_policy(b: Backend) {
     // Kura is told 10M, clamd takes 1M: clamd's own refusal must be understood.
-    let clamd = start_clamd(ClamdLimits {
-        stream_max_length: "1M",
-        max_file_size: "1M",
-        max_scan_size: "1M",
-    })
-    .await;
+    let clamd = start_clamd(ClamdLimits::uniform("1M")).await;
     let scan = ScanConfig {
         clamd_conf: None,
         stream_max_length: "10M".into(),

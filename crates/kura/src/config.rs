@@ -203,7 +203,7 @@ mod tests {
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/kura.example.toml");
         let c = Config::load(Some(&f)).unwrap();
         assert_eq!(c.scan.mode, kura_scan::ScanMode::Required);
-        assert!(c.scan.resolved_stream_max_length().is_ok() || c.scan.clamd_conf.is_some());
+        assert_eq!(c.scan.resolved_stream_max_length(), Ok(100 << 20));
         assert_eq!(c.auth.login_failures_per_ip, 50);
     }
 }

@@ -62,6 +62,41 @@ fn ok(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
 
+/// Creates tenant `acme` with admin `a` through the CLI; returns a token of theirs.
+fn acme_admin_token(dir: &Path) -> String {
+    ok(&kura(
+        dir,
+        &[
+            "admin",
+            "tenant",
+            "create",
+            "--code",
+            "acme",
+            "--name",
+            "A",
+            "--capacity",
+            "1GiB",
+        ],
+        None,
+    ));
+    ok(&kura(
+        dir,
+        &[
+            "admin", "user", "create", "--tenant", "acme", "--login", "a", "--role", "admin",
+        ],
+        Some("admin-password-12\n"),
+    ));
+    ok(&kura(
+        dir,
+        &[
+            "admin", "token", "create", "--tenant", "acme", "--login", "a",
+        ],
+        None,
+    ))
+    .trim()
+    .to_string()
+}
+
 /// A running `kura serve`, with the address it printed and its stdout.
 struct Server {
     child: Child,
@@ -492,37 +527,7 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_killed_mid_upload_leaves_nothing_after_restart() {
     let dir = data_dir();
-    ok(&kura(
-        &dir,
-        &[
-            "admin",
-            "tenant",
-            "create",
-            "--code",
-            "acme",
-            "--name",
-            "A",
-            "--capacity",
-            "1GiB",
-        ],
-        None,
-    ));
-    ok(&kura(
-        &dir,
-        &[
-            "admin", "user", "create", "--tenant", "acme", "--login", "a", "--role", "admin",
-        ],
-        Some("admin-password-12\n"),
-    ));
-    let tok = ok(&kura(
-        &dir,
-        &[
-            "admin", "token", "create", "--tenant", "acme", "--login", "a",
-        ],
-        None,
-    ))
-    .trim()
-    .to_string();
+    let tok = acme_admin_token(&dir);
     let mut s = serve(&dir, &[]);
     let http = reqwest::Client::new();
     let r = http
@@ -653,37 +658,7 @@ async fn first_start_without_clamd_writes_a_config_that_says_scanning_is_off() {
         ("KURA_SCAN__MODE", "required"),
         ("KURA_SCAN__CLAMD", clamd.as_str()),
     ];
-    ok(&kura(
-        &dir,
-        &[
-            "admin",
-            "tenant",
-            "create",
-            "--code",
-            "acme",
-            "--name",
-            "A",
-            "--capacity",
-            "1GiB",
-        ],
-        None,
-    ));
-    ok(&kura(
-        &dir,
-        &[
-            "admin", "user", "create", "--tenant", "acme", "--login", "a", "--role", "admin",
-        ],
-        Some("admin-password-12\n"),
-    ));
-    let tok = ok(&kura(
-        &dir,
-        &[
-            "admin", "token", "create", "--tenant", "acme", "--login", "a",
-        ],
-        None,
-    ))
-    .trim()
-    .to_string();
+    let tok = acme_admin_token(&dir);
     let s = serve(&dir, &envs);
     let ready: serde_json::Value = http
         .get(format!("{}/readyz", s.base))
@@ -722,37 +697,7 @@ async fn admin_rescan_quarantines_what_a_new_signature_matches() {
         ("KURA_SCAN__CLAMD", addr.as_str()),
         ("KURA_SCAN__CLAMD_CONF", conf.to_str().unwrap()),
     ];
-    ok(&kura(
-        &dir,
-        &[
-            "admin",
-            "tenant",
-            "create",
-            "--code",
-            "acme",
-            "--name",
-            "A",
-            "--capacity",
-            "1GiB",
-        ],
-        None,
-    ));
-    ok(&kura(
-        &dir,
-        &[
-            "admin", "user", "create", "--tenant", "acme", "--login", "a", "--role", "admin",
-        ],
-        Some("admin-password-12\n"),
-    ));
-    let tok = ok(&kura(
-        &dir,
-        &[
-            "admin", "token", "create", "--tenant", "acme", "--login", "a",
-        ],
-        None,
-    ))
-    .trim()
-    .to_string();
+    let tok = acme_admin_token(&dir);
     let s = serve(&dir, &envs);
     let marker = format!("KURA-CLI-THREAT-{}", std::process::id());
     let http = reqwest::Client::new();

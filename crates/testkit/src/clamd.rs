@@ -31,6 +31,17 @@ impl Default for ClamdLimits {
     }
 }
 
+impl ClamdLimits {
+    /// The same limit for the stream, a file and a scan.
+    pub fn uniform(size: &'static str) -> Self {
+        Self {
+            stream_max_length: size,
+            max_file_size: size,
+            max_scan_size: size,
+        }
+    }
+}
+
 /// A running private clamd.
 pub struct Clamd {
     pub dir: PathBuf,
