@@ -232,6 +232,14 @@ pub struct Tenant {
     pub password_max_age_days: Option<i64>,
     /// Idle timeout of browser sessions (`None`: the server's default).
     pub session_idle_minutes: Option<i64>,
+    /// Absolute lifetime of browser sessions in hours (`None`: the server's default).
+    pub session_max_hours: Option<i64>,
+    /// Every member must pass a one-time passcode after the password.
+    pub otp_required: bool,
+    /// Members sign in only through the tenant's identity provider.
+    pub sso_only: bool,
+    /// Every request must come with a client certificate from the tenant's CAs.
+    pub client_cert_required: bool,
     pub root_id: Id,
     pub created_at: Timestamp,
 }

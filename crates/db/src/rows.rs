@@ -7,7 +7,7 @@ use kura_core::{
     Version,
 };
 
-pub(crate) const TENANT_COLS: &str = "id, code, name, capacity_bytes, used_bytes, status, keep_versions, trash_days, scan_oversize, ip_allow, ip_allow_admin, password_min_length, lockout_threshold, lockout_minutes, password_max_age_days, session_idle_minutes, root_id, created_at";
+pub(crate) const TENANT_COLS: &str = "id, code, name, capacity_bytes, used_bytes, status, keep_versions, trash_days, scan_oversize, ip_allow, ip_allow_admin, password_min_length, lockout_threshold, lockout_minutes, password_max_age_days, session_idle_minutes, session_max_hours, otp_required, sso_only, client_cert_required, root_id, created_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct TenantRow {
@@ -27,6 +27,10 @@ pub(crate) struct TenantRow {
     lockout_minutes: i64,
     password_max_age_days: Option<i64>,
     session_idle_minutes: Option<i64>,
+    session_max_hours: Option<i64>,
+    otp_required: i64,
+    sso_only: i64,
+    client_cert_required: i64,
     root_id: Option<i64>,
     created_at: i64,
 }
@@ -51,6 +55,10 @@ impl TryFrom<TenantRow> for Tenant {
             lockout_minutes: r.lockout_minutes,
             password_max_age_days: r.password_max_age_days,
             session_idle_minutes: r.session_idle_minutes,
+            session_max_hours: r.session_max_hours,
+            otp_required: r.otp_required != 0,
+            sso_only: r.sso_only != 0,
+            client_cert_required: r.client_cert_required != 0,
             root_id: r
                 .root_id
                 .ok_or_else(|| DbError::Corrupt("tenant without root".into()))?,
@@ -265,6 +273,10 @@ impl TenantRow {
             lockout_minutes: row.try_get("t_lockout_minutes")?,
             password_max_age_days: row.try_get("t_password_max_age_days")?,
             session_idle_minutes: row.try_get("t_session_idle_minutes")?,
+            session_max_hours: row.try_get("t_session_max_hours")?,
+            otp_required: row.try_get("t_otp_required")?,
+            sso_only: row.try_get("t_sso_only")?,
+            client_cert_required: row.try_get("t_client_cert_required")?,
             root_id: row.try_get("t_root_id")?,
             created_at: row.try_get("t_created_at")?,
         })

@@ -134,7 +134,8 @@ impl Db {
         let done = sqlx::query(
             "UPDATE tenants SET ip_allow = $2, ip_allow_admin = $3, password_min_length = $4,
              lockout_threshold = $5, lockout_minutes = $6, password_max_age_days = $7,
-             session_idle_minutes = $8 WHERE id = $1",
+             session_idle_minutes = $8, session_max_hours = $9, otp_required = $10,
+             sso_only = $11, client_cert_required = $12 WHERE id = $1",
         )
         .bind(tenant_id)
         .bind(p.ip_allow)
@@ -144,6 +145,10 @@ impl Db {
         .bind(p.lockout_minutes)
         .bind(p.password_max_age_days)
         .bind(p.session_idle_minutes)
+        .bind(p.session_max_hours)
+        .bind(i64::from(p.otp_required))
+        .bind(i64::from(p.sso_only))
+        .bind(i64::from(p.client_cert_required))
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {
@@ -188,4 +193,8 @@ pub struct PolicyRow<'a> {
     pub lockout_minutes: i64,
     pub password_max_age_days: Option<i64>,
     pub session_idle_minutes: Option<i64>,
+    pub session_max_hours: Option<i64>,
+    pub otp_required: bool,
+    pub sso_only: bool,
+    pub client_cert_required: bool,
 }

@@ -188,7 +188,10 @@ impl Service {
         }
         let secret = random_secret(32);
         let csrf_token = random_secret(24);
-        let expires_at = now + self.session_idle_ms(&tenant).min(self.cfg.session_max_ms);
+        let expires_at = now
+            + self
+                .session_idle_ms(&tenant)
+                .min(self.session_max_ms(&tenant));
         self.db
             .create_session(
                 &secret_hash(&secret),
@@ -250,7 +253,7 @@ impl Service {
             },
         };
         let now = self.now();
-        if now >= s.expires_at || now >= s.created_at + self.cfg.session_max_ms {
+        if now >= s.expires_at || now >= s.created_at + self.session_max_ms(&s.tenant) {
             self.db.delete_session(&id_hash).await?;
             self.auth_cache.clear();
             return Err(ServiceError::Expired);
@@ -263,8 +266,8 @@ impl Service {
         }
         crate::ip_policy::check_ip(&s.tenant, s.user.role, ip)?;
         if now - s.last_seen_at > TOUCH_EVERY_MS {
-            let expires =
-                (now + self.session_idle_ms(&s.tenant)).min(s.created_at + self.cfg.session_max_ms);
+            let expires = (now + self.session_idle_ms(&s.tenant))
+                .min(s.created_at + self.session_max_ms(&s.tenant));
             self.db.touch_session(&id_hash, now, expires).await?;
             let mut fresh = s.clone();
             fresh.last_seen_at = now;

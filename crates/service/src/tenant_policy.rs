@@ -19,6 +19,10 @@ pub struct TenantPolicy {
     pub lockout_minutes: i64,
     pub password_max_age_days: Option<i64>,
     pub session_idle_minutes: i64,
+    pub session_max_hours: i64,
+    pub otp_required: bool,
+    pub sso_only: bool,
+    pub client_cert_required: bool,
 }
 
 /// Changes to the policy; `None` leaves a field as it is. For the two
@@ -32,6 +36,10 @@ pub struct TenantPolicyChange {
     pub lockout_minutes: Option<i64>,
     pub password_max_age_days: Option<Option<i64>>,
     pub session_idle_minutes: Option<Option<i64>>,
+    pub session_max_hours: Option<Option<i64>>,
+    pub otp_required: Option<bool>,
+    pub sso_only: Option<bool>,
+    pub client_cert_required: Option<bool>,
 }
 
 fn shown(list: Option<&[IpNet]>) -> Vec<String> {
@@ -73,6 +81,12 @@ impl Service {
             session_idle_minutes: t
                 .session_idle_minutes
                 .unwrap_or(self.cfg.session_idle_ms / 60_000),
+            session_max_hours: t
+                .session_max_hours
+                .unwrap_or(self.cfg.session_max_ms / 3_600_000),
+            otp_required: t.otp_required,
+            sso_only: t.sso_only,
+            client_cert_required: t.client_cert_required,
         }
     }
 
@@ -114,6 +128,12 @@ impl Service {
         next.session_idle_minutes = change
             .session_idle_minutes
             .unwrap_or(t.session_idle_minutes);
+        next.session_max_hours = change.session_max_hours.unwrap_or(t.session_max_hours);
+        next.otp_required = change.otp_required.unwrap_or(t.otp_required);
+        next.sso_only = change.sso_only.unwrap_or(t.sso_only);
+        next.client_cert_required = change
+            .client_cert_required
+            .unwrap_or(t.client_cert_required);
         let floor = i64::try_from(crate::admin::MIN_PASSWORD_FLOOR).unwrap_or(8);
         range("password_min_length", next.password_min_length, floor, 128)?;
         range("lockout_threshold", next.lockout_threshold, 0, 100)?;
@@ -123,6 +143,9 @@ impl Service {
         }
         if let Some(m) = next.session_idle_minutes {
             range("session_idle_minutes", m, 5, 10_080)?;
+        }
+        if let Some(h) = next.session_max_hours {
+            range("session_max_hours", h, 1, 8_760)?;
         }
         let own = t.id == who.tenant_id();
         let ip = who.ip.as_deref().and_then(|s| s.parse().ok());
@@ -146,6 +169,10 @@ impl Service {
                     lockout_minutes: next.lockout_minutes,
                     password_max_age_days: next.password_max_age_days,
                     session_idle_minutes: next.session_idle_minutes,
+                    session_max_hours: next.session_max_hours,
+                    otp_required: next.otp_required,
+                    sso_only: next.sso_only,
+                    client_cert_required: next.client_cert_required,
                 },
             )
             .await?;
@@ -163,5 +190,12 @@ impl Service {
         t.session_idle_minutes
             .map(|m| m * 60_000)
             .unwrap_or(self.cfg.session_idle_ms)
+    }
+
+    /// The absolute lifetime of a tenant's browser sessions, in ms.
+    pub(crate) fn session_max_ms(&self, t: &Tenant) -> i64 {
+        t.session_max_hours
+            .map(|h| h * 3_600_000)
+            .unwrap_or(self.cfg.session_max_ms)
     }
 }

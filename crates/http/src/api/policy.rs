@@ -23,6 +23,12 @@ pub struct PolicyBody {
     /// Absent: unchanged; null: the server's default.
     #[serde(default, deserialize_with = "present")]
     session_idle_minutes: Option<Option<i64>>,
+    /// Absent: unchanged; null: the server's default.
+    #[serde(default, deserialize_with = "present")]
+    session_max_hours: Option<Option<i64>>,
+    otp_required: Option<bool>,
+    sso_only: Option<bool>,
+    client_cert_required: Option<bool>,
 }
 
 /// Tells an explicit `null` (`Some(None)`) from an absent field (`None`).
@@ -45,6 +51,10 @@ fn change(b: PolicyBody) -> kura_service::TenantPolicyChange {
         lockout_minutes: b.lockout_minutes,
         password_max_age_days: b.password_max_age_days,
         session_idle_minutes: b.session_idle_minutes,
+        session_max_hours: b.session_max_hours,
+        otp_required: b.otp_required,
+        sso_only: b.sso_only,
+        client_cert_required: b.client_cert_required,
     }
 }
 
