@@ -13,6 +13,7 @@ pub struct AuditEvent {
     pub target: Option<String>,
     pub detail: Option<String>,
     pub ip: Option<String>,
+    pub user_agent: Option<String>,
     pub created_at: i64,
 }
 
@@ -29,9 +30,26 @@ impl Db {
         ip: Option<&str>,
         now: Timestamp,
     ) -> Result<(), DbError> {
+        self.audit_with_agent(tenant_id, user_id, action, target, detail, ip, None, now)
+            .await
+    }
+
+    /// Appends an event with the client's user agent (authentication events).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn audit_with_agent(
+        &self,
+        tenant_id: Option<i64>,
+        user_id: Option<i64>,
+        action: &str,
+        target: Option<&str>,
+        detail: Option<&str>,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), DbError> {
         sqlx::query(
-            "INSERT INTO audit_events (tenant_id, user_id, action, target, detail, ip, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO audit_events (tenant_id, user_id, action, target, detail, ip, user_agent, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(tenant_id)
         .bind(user_id)
@@ -39,6 +57,7 @@ impl Db {
         .bind(target)
         .bind(detail)
         .bind(ip)
+        .bind(user_agent)
         .bind(now)
         .execute(&self.pool)
         .await?;
@@ -52,7 +71,7 @@ impl Db {
         limit: i64,
     ) -> Result<Vec<AuditEvent>, DbError> {
         Ok(sqlx::query_as(
-            "SELECT id, tenant_id, user_id, action, target, detail, ip, created_at FROM audit_events
+            "SELECT id, tenant_id, user_id, action, target, detail, ip, user_agent, created_at FROM audit_events
              WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(tenant_id)

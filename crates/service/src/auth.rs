@@ -186,6 +186,22 @@ impl Service {
                 )
                 .await?;
         }
+        self.open_session(tenant, user, ip, user_agent, "login.success")
+            .await
+    }
+
+    /// Opens a fully signed-in browser session for a user whose credentials
+    /// were just checked (password, SSO...), and audits `action`. Always a new
+    /// session id, so a session is never carried across a sign-in.
+    pub(crate) async fn open_session(
+        &self,
+        tenant: kura_core::Tenant,
+        user: kura_core::User,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+        action: &str,
+    ) -> Result<NewSession> {
+        let now = self.now();
         let secret = random_secret(32);
         let csrf_token = random_secret(24);
         let expires_at = now
@@ -204,17 +220,16 @@ impl Service {
                 user_agent,
             )
             .await?;
-        self.db
-            .audit(
-                Some(tenant.id),
-                Some(user.id),
-                "login.success",
-                Some(&user.login),
-                None,
-                ip,
-                now,
-            )
-            .await?;
+        self.auth_event(crate::auth_events::AuthEvent {
+            tenant_id: Some(tenant.id),
+            user_id: Some(user.id),
+            action,
+            target: Some(&user.login),
+            ip,
+            user_agent,
+            ..Default::default()
+        })
+        .await?;
         let identity = Identity {
             user,
             tenant,

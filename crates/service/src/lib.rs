@@ -6,6 +6,7 @@ mod admin;
 mod audit_sink;
 mod auth;
 mod auth_cache;
+mod auth_events;
 mod error;
 mod files;
 mod folders;
