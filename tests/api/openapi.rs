@@ -15,6 +15,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/session"),
     ("DELETE", "/api/v1/session"),
     ("GET", "/api/v1/me"),
+    ("POST", "/api/v1/session/otp"),
+    ("GET", "/api/v1/me/otp"),
+    ("POST", "/api/v1/me/otp"),
+    ("DELETE", "/api/v1/me/otp"),
+    ("POST", "/api/v1/me/otp/confirm"),
+    ("POST", "/api/v1/me/otp/recovery-codes"),
+    ("DELETE", "/api/v1/users/{id}/otp"),
     ("GET", "/api/v1/files/{*path}"),
     ("PUT", "/api/v1/files/{*path}"),
     ("DELETE", "/api/v1/files/{*path}"),
@@ -105,6 +112,10 @@ fn all_service_errors() -> Vec<ServiceError> {
         ServiceError::PasswordExpired,
         ServiceError::InvalidResetToken,
         ServiceError::WouldLockOutCaller(s()),
+        ServiceError::OtpRequired(s()),
+        ServiceError::InvalidOtp,
+        ServiceError::OtpAlreadyEnabled,
+        ServiceError::ReadOnlyToken,
         ServiceError::Internal(s()),
     ]
 }
@@ -118,7 +129,13 @@ fn expected_status(e: &ServiceError) -> u16 {
         | E::InvalidInput(_)
         | E::LengthMismatch { .. }
         | E::UploadAborted(_) => 400,
-        E::Unauthenticated | E::InvalidCredentials | E::Expired => 401,
+        E::Unauthenticated
+        | E::InvalidCredentials
+        | E::Expired
+        | E::OtpRequired(_)
+        | E::InvalidOtp => 401,
+        E::ReadOnlyToken => 403,
+        E::OtpAlreadyEnabled => 409,
         E::CsrfFailed
         | E::Forbidden(_)
         | E::TenantSuspended

@@ -8,6 +8,7 @@ mod audit;
 mod blobs;
 mod error;
 mod nodes;
+mod otp;
 mod path_cache;
 mod pool;
 mod rows;
@@ -21,6 +22,7 @@ mod versions;
 
 pub use audit::{AuditEvent, NewAuditEvent};
 pub use error::DbError;
+pub use otp::OtpState;
 pub use nodes::{ChildCursor, CommitFile, CommitOutcome, ScanRecord, SortKey};
 pub use pool::{Backend, Db};
 pub use scans::{Detection, NewDetection, RescanItem};

@@ -29,7 +29,13 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         | E::InvalidInput(_)
         | E::LengthMismatch { .. }
         | E::UploadAborted(_) => StatusCode::BAD_REQUEST,
-        E::Unauthenticated | E::InvalidCredentials | E::Expired => StatusCode::UNAUTHORIZED,
+        E::Unauthenticated
+        | E::InvalidCredentials
+        | E::Expired
+        | E::OtpRequired(_)
+        | E::InvalidOtp => StatusCode::UNAUTHORIZED,
+        E::ReadOnlyToken => StatusCode::FORBIDDEN,
+        E::OtpAlreadyEnabled => StatusCode::CONFLICT,
         E::CsrfFailed | E::Forbidden(_) | E::TenantSuspended => StatusCode::FORBIDDEN,
         E::NotFound(_) => StatusCode::NOT_FOUND,
         E::ParentNotFound(_) | E::NameConflict(_) | E::NotAFile(_) | E::NotAFolder(_) => {
@@ -103,7 +109,9 @@ impl IntoResponse for ApiError {
         match &self.0 {
             ServiceError::Unauthenticated
             | ServiceError::Expired
-            | ServiceError::InvalidCredentials => {
+            | ServiceError::InvalidCredentials
+            | ServiceError::OtpRequired(_)
+            | ServiceError::InvalidOtp => {
                 res.headers_mut().insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer realm=\"kura\""),

@@ -139,6 +139,8 @@ impl FromRequestParts<AppState> for Caller {
                 .filter(|t| !t.is_empty())
                 .ok_or(ServiceError::Unauthenticated)?;
             let who = state.svc.authenticate_token(token, ip.as_deref()).await?;
+            let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+            who.check_scope(safe)?;
             return Ok(Self(who));
         }
         let Some(secret) = cookie(parts, SESSION_COOKIE) else {

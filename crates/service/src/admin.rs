@@ -100,6 +100,7 @@ impl Service {
                 failed_logins: 0,
                 locked_until: None,
                 password_changed_at: None,
+                otp_enabled: false,
             },
             tenant,
             method: AuthMethod::Cli,
@@ -388,7 +389,7 @@ impl Service {
             method: AuthMethod::Cli,
             ip: None,
         };
-        Ok(self.create_token(&who, name, None).await?.1)
+        Ok(self.create_token(&who, name, None, false).await?.1)
     }
 
     /// Appends an audit event for the caller.

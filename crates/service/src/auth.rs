@@ -18,6 +18,8 @@ pub struct NewSession {
     pub csrf_token: String,
     pub identity: Identity,
     pub expires_at: i64,
+    /// `Full`, or half signed in (a second step is due).
+    pub stage: crate::otp::SessionStage,
 }
 
 impl Service {
@@ -119,7 +121,9 @@ impl Service {
                         )
                         .await?;
                 }
-            } else if u.failed_logins > 0 {
+            } else if u.failed_logins > 0 && !u.otp_enabled {
+                // With OTP the count is cleared only once the code is right,
+                // so wrong codes add up to a lockout across sign-ins.
                 self.db.reset_login_failures(t.id, u.id).await?;
             }
         }
@@ -186,7 +190,15 @@ impl Service {
                 )
                 .await?;
         }
-        self.open_session(tenant, user, ip, user_agent, "login.success")
+        // A second factor, if the account has one or the tenant demands it.
+        let stage = if user.otp_enabled {
+            crate::otp::SessionStage::Otp
+        } else if tenant.otp_required {
+            crate::otp::SessionStage::Enrol
+        } else {
+            crate::otp::SessionStage::Full
+        };
+        self.open_staged_session(tenant, user, ip, user_agent, stage)
             .await
     }
 
@@ -218,6 +230,7 @@ impl Service {
                 expires_at,
                 ip,
                 user_agent,
+                "full",
             )
             .await?;
         self.auth_event(crate::auth_events::AuthEvent {
@@ -243,6 +256,7 @@ impl Service {
             csrf_token,
             identity,
             expires_at,
+            stage: crate::otp::SessionStage::Full,
         })
     }
 
@@ -260,13 +274,22 @@ impl Service {
             Some(s) => s,
             None => match self.db.session(&id_hash).await {
                 Ok(s) => {
-                    self.auth_cache.put_session(&id_hash, &s);
+                    if s.stage == "full" {
+                        self.auth_cache.put_session(&id_hash, &s);
+                    }
                     s
                 }
                 Err(DbError::NotFound) => return Err(ServiceError::Unauthenticated),
                 Err(e) => return Err(e.into()),
             },
         };
+        if s.stage != "full" {
+            return Err(ServiceError::OtpRequired(if s.stage == "enrol" {
+                "your organisation requires a one-time passcode: set it up first (POST /api/v1/me/otp)".into()
+            } else {
+                "enter your one-time passcode to finish signing in (POST /api/v1/session/otp)".into()
+            }));
+        }
         let now = self.now();
         if now >= s.expires_at || now >= s.created_at + self.session_max_ms(&s.tenant) {
             self.db.delete_session(&id_hash).await?;
@@ -333,7 +356,10 @@ impl Service {
         Ok(Identity {
             user: t.user,
             tenant: t.tenant,
-            method: AuthMethod::Token { id: t.id },
+            method: AuthMethod::Token {
+                id: t.id,
+                read_only: t.scope == "read_only",
+            },
             ip: ip.map(str::to_string),
         })
     }
@@ -344,7 +370,12 @@ impl Service {
         who: &Identity,
         name: &str,
         expires_in_days: Option<i64>,
+        read_only: bool,
     ) -> Result<(i64, String)> {
+        // A token cannot mint a stronger one than itself.
+        if matches!(who.method, AuthMethod::Token { read_only: true, .. }) {
+            return Err(ServiceError::ReadOnlyToken);
+        }
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(ServiceError::InvalidInput(
@@ -370,6 +401,7 @@ impl Service {
                 &secret_hash(&token),
                 now,
                 expires,
+                if read_only { "read_only" } else { "read_write" },
             )
             .await?;
         self.db
@@ -378,7 +410,7 @@ impl Service {
                 Some(who.user.id),
                 "token.create",
                 Some(name),
-                None,
+                Some(if read_only { "read_only" } else { "read_write" }),
                 who.ip.as_deref(),
                 now,
             )

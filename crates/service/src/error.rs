@@ -75,6 +75,15 @@ pub enum ServiceError {
     InvalidResetToken,
     #[error("too many failed sign-ins from this address; try again in {0} seconds")]
     TooManyAttempts(u64),
+    /// A half-signed-in session: the second step is still due.
+    #[error("{0}")]
+    OtpRequired(String),
+    #[error("the one-time passcode or recovery code is wrong or was already used")]
+    InvalidOtp,
+    #[error("one-time passcodes are already set up for this account")]
+    OtpAlreadyEnabled,
+    #[error("this app password is read-only; it cannot change anything")]
+    ReadOnlyToken,
     #[error("internal error")]
     Internal(String),
 }
@@ -112,6 +121,10 @@ impl ServiceError {
             Self::PasswordExpired => "password_expired",
             Self::WouldLockOutCaller(_) => "would_lock_out_caller",
             Self::InvalidResetToken => "invalid_reset_token",
+            Self::OtpRequired(_) => "otp_required",
+            Self::InvalidOtp => "invalid_otp",
+            Self::OtpAlreadyEnabled => "otp_already_enabled",
+            Self::ReadOnlyToken => "read_only_token",
             Self::Internal(_) => "internal",
         }
     }

@@ -7,6 +7,7 @@ mod health;
 pub(crate) mod json;
 mod openapi;
 mod ops;
+mod otp;
 mod policy;
 mod scan;
 mod session;
@@ -31,6 +32,14 @@ pub fn routes() -> Router<AppState> {
             post(session::login).delete(session::logout),
         )
         .route("/api/v1/me", get(session::me))
+        .route("/api/v1/session/otp", post(otp::complete))
+        .route(
+            "/api/v1/me/otp",
+            get(otp::status).post(otp::start).delete(otp::disable),
+        )
+        .route("/api/v1/me/otp/confirm", post(otp::confirm))
+        .route("/api/v1/me/otp/recovery-codes", post(otp::renew_codes))
+        .route("/api/v1/users/{id}/otp", delete(otp::reset_user))
         .route(
             "/api/v1/files/{*path}",
             get(files::get).put(files::put).delete(files::delete),

@@ -8,7 +8,7 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kura_core::clock::rfc3339;
-use kura_service::AuthMethod;
+use kura_service::{AuthMethod, NewSession, SessionStage};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -34,11 +34,7 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Result<Response,
     let (mut parts, body) = req.into_parts();
     let ip = ClientIp::from_request_parts(&mut parts, &st).await?;
     let secure = is_https(&parts, &st);
-    let ua = parts
-        .headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(300).collect::<String>());
+    let ua = user_agent(&parts);
     let ApiJson(b): ApiJson<LoginBody> = <ApiJson<LoginBody> as axum::extract::FromRequest<
         AppState,
     >>::from_request(Request::from_parts(parts, body), &st)
@@ -54,31 +50,71 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Result<Response,
             ua.as_deref(),
         )
         .await?;
+    Ok(session_response(&st, &s, secure, serde_json::Map::new()))
+}
+
+/// The answer to a sign-in step: the session cookie, and either the signed-in
+/// user or `{"next": "otp" | "otp_enrol"}` for a half-signed-in session.
+/// `extra` members are added (e.g. recovery codes).
+pub(crate) fn session_response(
+    st: &AppState,
+    s: &NewSession,
+    secure: bool,
+    extra: serde_json::Map<String, serde_json::Value>,
+) -> Response {
     let max_age = ((s.expires_at - st.svc.now_ms()) / 1000).max(1);
-    let mut res = Json(json!({
-        "csrf_token": s.csrf_token,
-        "expires": rfc3339(s.expires_at),
-        "user": super::json::user(&s.identity.user),
-        "tenant": { "code": s.identity.tenant.code, "name": s.identity.tenant.name },
-    }))
-    .into_response();
+    let mut body = match s.stage {
+        SessionStage::Full => json!({
+            "csrf_token": s.csrf_token,
+            "expires": rfc3339(s.expires_at),
+            "user": super::json::user(&s.identity.user),
+            "tenant": { "code": s.identity.tenant.code, "name": s.identity.tenant.name },
+        }),
+        SessionStage::Otp | SessionStage::Enrol => json!({
+            "next": if s.stage == SessionStage::Otp { "otp" } else { "otp_enrol" },
+            "csrf_token": s.csrf_token,
+            "expires": rfc3339(s.expires_at),
+        }),
+    };
+    if let Some(obj) = body.as_object_mut() {
+        obj.extend(extra);
+    }
+    let mut res = Json(body).into_response();
     if let Some(c) = session_cookie(&s.secret, max_age, secure) {
         res.headers_mut().insert(header::SET_COOKIE, c);
     }
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
+    res
 }
 
-/// `DELETE /api/v1/session`
+/// The User-Agent header, cut to a length worth storing.
+pub(crate) fn user_agent(parts: &axum::http::request::Parts) -> Option<String> {
+    parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect::<String>())
+}
+
+/// `DELETE /api/v1/session`: also ends a half-signed-in session.
 pub async fn logout(State(st): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (mut parts, _) = req.into_parts();
     let secure = is_https(&parts, &st);
-    let Caller(who) = Caller::from_request_parts(&mut parts, &st).await?;
-    if let AuthMethod::Session { .. } = who.method
-        && let Some(secret) = crate::extract::cookie(&parts, SESSION_COOKIE)
-    {
-        st.svc.logout(secret).await?;
+    match Caller::from_request_parts(&mut parts, &st).await {
+        Ok(Caller(who)) => {
+            if let AuthMethod::Session { .. } = who.method
+                && let Some(secret) = crate::extract::cookie(&parts, SESSION_COOKIE)
+            {
+                st.svc.logout(secret).await?;
+            }
+        }
+        Err(e) if matches!(e.0, kura_service::ServiceError::OtpRequired(_)) => {
+            if let Some(secret) = crate::extract::cookie(&parts, SESSION_COOKIE) {
+                st.svc.logout(secret).await?;
+            }
+        }
+        Err(e) => return Err(e),
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
     if let Some(c) = session_cookie("", 0, secure) {
