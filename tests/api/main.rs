@@ -19,6 +19,7 @@ mod folders;
 mod ip_allowlist;
 mod isolation;
 mod openapi;
+mod otp;
 mod password_policy;
 mod quota;
 mod scan;

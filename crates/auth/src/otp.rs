@@ -183,7 +183,10 @@ mod tests {
         assert!(url.contains(&format!("secret={s}")), "{url}");
         assert!(url.contains("issuer=Kura"), "{url}");
         let svg = qr_svg(&url).unwrap();
-        assert!(svg.starts_with("<svg") && svg.contains("<path d=\"M"), "{svg}");
+        assert!(
+            svg.starts_with("<svg") && svg.contains("<path d=\"M"),
+            "{svg}"
+        );
     }
 
     #[test]

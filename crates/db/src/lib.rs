@@ -22,8 +22,8 @@ mod versions;
 
 pub use audit::{AuditEvent, NewAuditEvent};
 pub use error::DbError;
-pub use otp::OtpState;
 pub use nodes::{ChildCursor, CommitFile, CommitOutcome, ScanRecord, SortKey};
+pub use otp::OtpState;
 pub use pool::{Backend, Db};
 pub use scans::{Detection, NewDetection, RescanItem};
 pub use session_list::SessionInfo;

@@ -154,6 +154,7 @@ impl Db {
     }
 
     /// Stores a new token hash.
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_token(
         &self,
         tenant_id: i64,

@@ -287,7 +287,8 @@ impl Service {
             return Err(ServiceError::OtpRequired(if s.stage == "enrol" {
                 "your organisation requires a one-time passcode: set it up first (POST /api/v1/me/otp)".into()
             } else {
-                "enter your one-time passcode to finish signing in (POST /api/v1/session/otp)".into()
+                "enter your one-time passcode to finish signing in (POST /api/v1/session/otp)"
+                    .into()
             }));
         }
         let now = self.now();
@@ -373,7 +374,13 @@ impl Service {
         read_only: bool,
     ) -> Result<(i64, String)> {
         // A token cannot mint a stronger one than itself.
-        if matches!(who.method, AuthMethod::Token { read_only: true, .. }) {
+        if matches!(
+            who.method,
+            AuthMethod::Token {
+                read_only: true,
+                ..
+            }
+        ) {
             return Err(ServiceError::ReadOnlyToken);
         }
         let name = name.trim();

@@ -331,7 +331,8 @@ impl Service {
         let account = format!("{}/{}", who.tenant.code, who.user.login);
         let otpauth_url = otp::otpauth_url(&secret, ISSUER, &account)
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let qr_svg = otp::qr_svg(&otpauth_url).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let qr_svg =
+            otp::qr_svg(&otpauth_url).map_err(|e| ServiceError::Internal(e.to_string()))?;
         self.db.set_otp_pending(who.user.id, &secret).await?;
         self.auth_event(AuthEvent {
             tenant_id: Some(who.tenant.id),
@@ -376,7 +377,11 @@ impl Service {
             .ok_or(ServiceError::InvalidOtp)?;
         let codes = otp::recovery_codes();
         let hashes: Vec<String> = codes.iter().map(|c| secret_hash(c)).collect();
-        match self.db.enable_otp(who.user.id, &pending, step, &hashes).await {
+        match self
+            .db
+            .enable_otp(who.user.id, &pending, step, &hashes)
+            .await
+        {
             Ok(()) => {}
             Err(DbError::NotFound) => return Err(ServiceError::InvalidOtp),
             Err(e) => return Err(e.into()),
@@ -463,10 +468,14 @@ impl Service {
     /// the user enrols again at their next sign-in if the tenant requires it.
     pub async fn reset_user_otp(&self, who: &Identity, user_id: i64) -> Result<()> {
         who.require_tenant_admin()?;
-        let user = self.db.user_by_id(who.tenant_id(), user_id).await.map_err(|e| match e {
-            DbError::NotFound => ServiceError::NotFound("the user".into()),
-            e => e.into(),
-        })?;
+        let user = self
+            .db
+            .user_by_id(who.tenant_id(), user_id)
+            .await
+            .map_err(|e| match e {
+                DbError::NotFound => ServiceError::NotFound("the user".into()),
+                e => e.into(),
+            })?;
         if user.role == Role::Operator && who.user.role != Role::Operator {
             return Err(ServiceError::Forbidden(
                 "only the operator can reset the operator's passcodes".into(),
@@ -483,7 +492,8 @@ impl Service {
         match who.method {
             crate::identity::AuthMethod::Session { .. } => Ok(()),
             _ => Err(ServiceError::Forbidden(
-                "one-time passcodes are managed in a browser session, not with an app password".into(),
+                "one-time passcodes are managed in a browser session, not with an app password"
+                    .into(),
             )),
         }
     }

@@ -30,7 +30,9 @@ struct Ctx {
 
 async fn ctx(st: &AppState, req: Request) -> Result<(Ctx, axum::body::Body), ApiError> {
     let (mut parts, body) = req.into_parts();
-    let ip = ClientIp::from_request_parts(&mut parts, st).await?.as_string();
+    let ip = ClientIp::from_request_parts(&mut parts, st)
+        .await?
+        .as_string();
     let ua = user_agent(&parts);
     let secure = is_https(&parts, st);
     Ok((
@@ -60,7 +62,10 @@ fn session_secret(c: &Ctx) -> Result<String, ApiError> {
 /// The caller of an enrolment step (full session or a half one that must
 /// enrol), with its CSRF token checked.
 async fn otp_caller(st: &AppState, c: &Ctx) -> Result<(OtpCaller, String), ApiError> {
-    if c.parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
+    if c.parts
+        .headers
+        .contains_key(axum::http::header::AUTHORIZATION)
+    {
         return Err(ServiceError::Forbidden(
             "one-time passcodes are set up in a browser session, not with a token".into(),
         )

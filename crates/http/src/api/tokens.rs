@@ -42,7 +42,9 @@ pub async fn create(
     let scope = if read_only { "read_only" } else { "read_write" };
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({ "id": id, "name": b.name.trim(), "scope": scope, "token": token })),
+        Json(
+            serde_json::json!({ "id": id, "name": b.name.trim(), "scope": scope, "token": token }),
+        ),
     )
         .into_response())
 }
