@@ -725,3 +725,74 @@ async fn read_only_app_passwords_cannot_change_anything(b: Backend) {
     )
     .await;
 }
+
+both!(authentication_events_are_audited_with_client_and_user_agent);
+
+async fn authentication_events_are_audited_with_client_and_user_agent(b: Backend) {
+    let s = TestServer::start(b).await;
+    let admin = s.tenant("acme", 1 << 30).await;
+    let bob = s.user("acme", "bob", Role::Member).await;
+    let ua_header = "audit-probe/2.0";
+    let bob_id = user_id(&s, &admin, "bob").await;
+    // A failed sign-in of a real account.
+    let r = client()
+        .post(s.url("/api/v1/session"))
+        .header("user-agent", ua_header)
+        .json(&json!({"tenant": "acme", "login": "bob", "password": "not the password"}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    // Token creation and its first use.
+    let r = call(&s, &bob, Method::POST, "/api/v1/tokens")
+        .header("user-agent", ua_header)
+        .json(&json!({"name": "sync"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let token = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = client()
+        .get(s.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .header("user-agent", ua_header)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // A request from outside the tenant's allowlist.
+    let r = call(
+        &s,
+        &admin,
+        Method::PUT,
+        "/api/v1/tenant/policy?confirm=true",
+    )
+    .json(&json!({"ip_allowlist": ["192.0.2.0/24"]}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = client()
+        .get(s.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .header("user-agent", ua_header)
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::FORBIDDEN, "ip_not_allowed").await;
+
+    let t = s.svc.db().tenant_by_code("acme").await.unwrap();
+    let events = s.svc.db().audit_events(t.id, 100).await.unwrap();
+    for action in ["login.failure", "token.create", "token.use", "ip.refused"] {
+        let e = events
+            .iter()
+            .find(|e| e.action == action)
+            .unwrap_or_else(|| panic!("no {action} event in {events:?}"));
+        assert_eq!(e.user_id, Some(bob_id), "{action}");
+        assert_eq!(e.ip.as_deref(), Some("127.0.0.1"), "{action}");
+        assert_eq!(e.user_agent.as_deref(), Some(ua_header), "{action}");
+    }
+}

@@ -126,10 +126,20 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 /// caller must send the CSRF token on every state-changing request.
 pub struct Caller(pub Identity);
 
+/// The User-Agent header, cut to a length worth storing in the audit log.
+pub(crate) fn user_agent(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect::<String>())
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let ip = ClientIp::from_parts(parts, state).as_string();
+        let ua = user_agent(parts);
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
             let auth = auth.to_str().map_err(|_| ServiceError::Unauthenticated)?;
             let token = auth
@@ -138,7 +148,10 @@ impl FromRequestParts<AppState> for Caller {
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .ok_or(ServiceError::Unauthenticated)?;
-            let who = state.svc.authenticate_token(token, ip.as_deref()).await?;
+            let who = state
+                .svc
+                .authenticate_token(token, ip.as_deref(), ua.as_deref())
+                .await?;
             let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
             who.check_scope(safe)?;
             return Ok(Self(who));
@@ -148,7 +161,7 @@ impl FromRequestParts<AppState> for Caller {
         };
         let who = state
             .svc
-            .authenticate_session(secret, ip.as_deref())
+            .authenticate_session(secret, ip.as_deref(), ua.as_deref())
             .await?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {

@@ -105,6 +105,7 @@ impl Service {
             tenant,
             method: AuthMethod::Cli,
             ip: None,
+            user_agent: None,
         })
     }
 
@@ -388,6 +389,7 @@ impl Service {
             tenant,
             method: AuthMethod::Cli,
             ip: None,
+            user_agent: None,
         };
         Ok(self.create_token(&who, name, None, false).await?.1)
     }
@@ -402,13 +404,14 @@ impl Service {
     ) -> Result<()> {
         let user = (who.user.id != 0).then_some(who.user.id);
         self.db
-            .audit(
+            .audit_with_agent(
                 Some(who.tenant_id()),
                 user,
                 action,
                 Some(target),
                 detail,
                 who.ip.as_deref(),
+                who.user_agent.as_deref(),
                 self.now(),
             )
             .await?;

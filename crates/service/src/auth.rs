@@ -1,5 +1,6 @@
 //! Sign-in, sessions and personal access tokens.
 
+use crate::auth_events::AuthEvent;
 use crate::identity::{AuthMethod, Identity};
 use crate::{Result, Service, ServiceError};
 use kura_auth::{dummy_hash, new_token, random_secret, secret_hash};
@@ -56,17 +57,15 @@ impl Service {
         if let Some((t, _)) = &found
             && let Err(e) = crate::ip_policy::check_ip_for_anyone(t, ip)
         {
-            self.db
-                .audit(
-                    Some(t.id),
-                    None,
-                    "login.ip_refused",
-                    Some(login),
-                    None,
-                    ip,
-                    self.now(),
-                )
-                .await?;
+            self.auth_event(AuthEvent {
+                tenant_id: Some(t.id),
+                action: "login.ip_refused",
+                target: Some(login),
+                ip,
+                user_agent,
+                ..Default::default()
+            })
+            .await?;
             return Err(e);
         }
         let hash = found
@@ -83,17 +82,16 @@ impl Service {
         if let Some((t, u)) = &found
             && u.locked_until.is_some_and(|l| l > now)
         {
-            self.db
-                .audit(
-                    Some(t.id),
-                    Some(u.id),
-                    "login.locked",
-                    Some(&u.login),
-                    None,
-                    ip,
-                    now,
-                )
-                .await?;
+            self.auth_event(AuthEvent {
+                tenant_id: Some(t.id),
+                user_id: Some(u.id),
+                action: "login.locked",
+                target: Some(&u.login),
+                detail: None,
+                ip,
+                user_agent,
+            })
+            .await?;
             return Err(if ok {
                 ServiceError::AccountLocked
             } else {
@@ -109,17 +107,16 @@ impl Service {
                     .await?
                 {
                     self.auth_cache.clear();
-                    self.db
-                        .audit(
-                            Some(t.id),
-                            Some(u.id),
-                            "login.lockout",
-                            Some(&u.login),
-                            None,
-                            ip,
-                            now,
-                        )
-                        .await?;
+                    self.auth_event(AuthEvent {
+                        tenant_id: Some(t.id),
+                        user_id: Some(u.id),
+                        action: "login.lockout",
+                        target: Some(&u.login),
+                        detail: None,
+                        ip,
+                        user_agent,
+                    })
+                    .await?;
                 }
             } else if u.failed_logins > 0 && !u.otp_enabled {
                 // With OTP the count is cleared only once the code is right,
@@ -127,68 +124,67 @@ impl Service {
                 self.db.reset_login_failures(t.id, u.id).await?;
             }
         }
+        // Failures against a real account are filed under its tenant and user
+        // (so the tenant's admins see them); others under no tenant.
+        let known = found.as_ref().map(|(t, u)| (t.id, u.id));
         let Some((tenant, user)) = found.filter(|(_, u)| ok && u.status == UserStatus::Active)
         else {
-            self.db
-                .audit(
-                    None,
-                    None,
-                    "login.failure",
-                    Some(&format!("{tenant}/{login}")),
-                    None,
-                    ip,
-                    now,
-                )
-                .await?;
+            self.auth_event(AuthEvent {
+                tenant_id: known.map(|k| k.0),
+                user_id: known.map(|k| k.1),
+                action: "login.failure",
+                target: Some(&format!("{tenant}/{login}")),
+                detail: None,
+                ip,
+                user_agent,
+            })
+            .await?;
             return Err(ServiceError::InvalidCredentials);
         };
         if tenant.status != TenantStatus::Active && user.role != kura_core::Role::Operator {
             return Err(ServiceError::TenantSuspended);
         }
         if let Err(e) = crate::ip_policy::check_ip(&tenant, user.role, ip) {
-            self.db
-                .audit(
-                    Some(tenant.id),
-                    Some(user.id),
-                    "login.ip_refused",
-                    Some(&user.login),
-                    None,
-                    ip,
-                    now,
-                )
-                .await?;
+            self.auth_event(AuthEvent {
+                tenant_id: Some(tenant.id),
+                user_id: Some(user.id),
+                action: "login.ip_refused",
+                target: Some(&user.login),
+                detail: None,
+                ip,
+                user_agent,
+            })
+            .await?;
             return Err(e);
         }
         // An expired password must be replaced in this same request.
         if self.password_expired(&tenant, &user) {
             let Some(new_pw) = new_password else {
-                self.db
-                    .audit(
-                        Some(tenant.id),
-                        Some(user.id),
-                        "login.password_expired",
-                        Some(&user.login),
-                        None,
-                        ip,
-                        now,
-                    )
-                    .await?;
+                self.auth_event(AuthEvent {
+                    tenant_id: Some(tenant.id),
+                    user_id: Some(user.id),
+                    action: "login.password_expired",
+                    target: Some(&user.login),
+                    detail: None,
+                    ip,
+                    user_agent,
+                })
+                .await?;
                 return Err(ServiceError::PasswordExpired);
             };
             self.store_new_password(&tenant, &user, new_pw).await?;
             self.db.delete_user_sessions(user.id, None).await?;
             self.auth_cache.clear();
-            self.db
-                .audit(
-                    Some(tenant.id),
-                    Some(user.id),
-                    "user.password_change",
-                    Some(&user.login),
-                    Some("expired password replaced at sign-in"),
-                    ip,
-                    now,
-                )
-                .await?;
+            self.auth_event(AuthEvent {
+                tenant_id: Some(tenant.id),
+                user_id: Some(user.id),
+                action: "user.password_change",
+                target: Some(&user.login),
+                detail: Some("expired password replaced at sign-in"),
+                ip,
+                user_agent,
+            })
+            .await?;
         }
         // A second factor, if the account has one or the tenant demands it.
         let stage = if user.otp_enabled {
@@ -233,7 +229,7 @@ impl Service {
                 "full",
             )
             .await?;
-        self.auth_event(crate::auth_events::AuthEvent {
+        self.auth_event(AuthEvent {
             tenant_id: Some(tenant.id),
             user_id: Some(user.id),
             action,
@@ -250,6 +246,7 @@ impl Service {
                 csrf_token: csrf_token.clone(),
             },
             ip: ip.map(str::to_string),
+            user_agent: user_agent.map(str::to_string),
         };
         Ok(NewSession {
             secret,
@@ -260,6 +257,31 @@ impl Service {
         })
     }
 
+    /// The tenant's IP allowlist for an authenticated request; refusals are
+    /// audited (`ip.refused`).
+    async fn check_ip_audited(
+        &self,
+        tenant: &kura_core::Tenant,
+        user: &kura_core::User,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Result<()> {
+        let Err(e) = crate::ip_policy::check_ip(tenant, user.role, ip) else {
+            return Ok(());
+        };
+        self.auth_event(AuthEvent {
+            tenant_id: Some(tenant.id),
+            user_id: Some(user.id),
+            action: "ip.refused",
+            target: Some(&user.login),
+            ip,
+            user_agent,
+            ..Default::default()
+        })
+        .await?;
+        Err(e)
+    }
+
     /// Ends a session.
     pub async fn logout(&self, secret: &str) -> Result<()> {
         self.db.delete_session(&secret_hash(secret)).await?;
@@ -268,7 +290,12 @@ impl Service {
     }
 
     /// The identity behind a session cookie.
-    pub async fn authenticate_session(&self, secret: &str, ip: Option<&str>) -> Result<Identity> {
+    pub async fn authenticate_session(
+        &self,
+        secret: &str,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Result<Identity> {
         let id_hash = secret_hash(secret);
         let s = match self.auth_cache.session(&id_hash) {
             Some(s) => s,
@@ -303,7 +330,8 @@ impl Service {
         if s.tenant.status != TenantStatus::Active && s.user.role != kura_core::Role::Operator {
             return Err(ServiceError::TenantSuspended);
         }
-        crate::ip_policy::check_ip(&s.tenant, s.user.role, ip)?;
+        self.check_ip_audited(&s.tenant, &s.user, ip, user_agent)
+            .await?;
         if now - s.last_seen_at > TOUCH_EVERY_MS {
             let expires = (now + self.session_idle_ms(&s.tenant))
                 .min(s.created_at + self.session_max_ms(&s.tenant));
@@ -320,11 +348,17 @@ impl Service {
                 csrf_token: s.csrf_token,
             },
             ip: ip.map(str::to_string),
+            user_agent: user_agent.map(str::to_string),
         })
     }
 
     /// The identity behind a bearer token.
-    pub async fn authenticate_token(&self, token: &str, ip: Option<&str>) -> Result<Identity> {
+    pub async fn authenticate_token(
+        &self,
+        token: &str,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Result<Identity> {
         let hash = secret_hash(token);
         let t = match self.auth_cache.token(&hash) {
             Some(t) => t,
@@ -347,9 +381,22 @@ impl Service {
         if t.tenant.status != TenantStatus::Active && t.user.role != kura_core::Role::Operator {
             return Err(ServiceError::TenantSuspended);
         }
-        crate::ip_policy::check_ip(&t.tenant, t.user.role, ip)?;
+        self.check_ip_audited(&t.tenant, &t.user, ip, user_agent)
+            .await?;
         if t.last_used_at.is_none_or(|l| now - l > TOUCH_EVERY_MS) {
             self.db.touch_token(t.id, now).await?;
+            // Token use is audited as often as it is recorded: at most once a
+            // minute per token, so scripts do not flood the log.
+            self.auth_event(AuthEvent {
+                tenant_id: Some(t.tenant.id),
+                user_id: Some(t.user.id),
+                action: "token.use",
+                target: Some(&t.id.to_string()),
+                ip,
+                user_agent,
+                ..Default::default()
+            })
+            .await?;
             let mut fresh = t.clone();
             fresh.last_used_at = Some(now);
             self.auth_cache.put_token(&hash, &fresh);
@@ -362,6 +409,7 @@ impl Service {
                 read_only: t.scope == "read_only",
             },
             ip: ip.map(str::to_string),
+            user_agent: user_agent.map(str::to_string),
         })
     }
 
@@ -411,17 +459,13 @@ impl Service {
                 if read_only { "read_only" } else { "read_write" },
             )
             .await?;
-        self.db
-            .audit(
-                Some(who.tenant_id()),
-                Some(who.user.id),
-                "token.create",
-                Some(name),
-                Some(if read_only { "read_only" } else { "read_write" }),
-                who.ip.as_deref(),
-                now,
-            )
-            .await?;
+        self.audit(
+            who,
+            "token.create",
+            name,
+            Some(if read_only { "read_only" } else { "read_write" }),
+        )
+        .await?;
         Ok((id, token))
     }
 
@@ -441,16 +485,7 @@ impl Service {
                 e => e.into(),
             })?;
         self.auth_cache.clear();
-        self.db
-            .audit(
-                Some(who.tenant_id()),
-                Some(who.user.id),
-                "token.revoke",
-                Some(&id.to_string()),
-                None,
-                who.ip.as_deref(),
-                now,
-            )
+        self.audit(who, "token.revoke", &id.to_string(), None)
             .await?;
         Ok(())
     }

@@ -23,6 +23,8 @@ pub struct Identity {
     pub method: AuthMethod,
     /// Client address, for the audit log.
     pub ip: Option<String>,
+    /// The client's User-Agent, for the audit log.
+    pub user_agent: Option<String>,
 }
 
 impl Identity {

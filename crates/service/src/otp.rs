@@ -138,6 +138,7 @@ impl Service {
                 tenant,
                 method: crate::identity::AuthMethod::Session { csrf_token },
                 ip: ip.map(str::to_string),
+                user_agent: user_agent.map(str::to_string),
             },
             expires_at,
             stage,
@@ -284,7 +285,7 @@ impl Service {
     /// The caller of an enrolment request: a full browser session, or a half
     /// session of stage `enrol`. Bearer tokens cannot set up OTP.
     pub async fn otp_caller(&self, secret: &str, ip: Option<&str>) -> Result<OtpCaller> {
-        match self.authenticate_session(secret, ip).await {
+        match self.authenticate_session(secret, ip, None).await {
             Ok(who) => {
                 let crate::identity::AuthMethod::Session { csrf_token } = who.method else {
                     return Err(ServiceError::Unauthenticated);

@@ -1,9 +1,11 @@
 //! One-time passcodes: the second sign-in step, enrolment, recovery codes,
 //! and an admin's reset.
 
-use super::session::{session_response, user_agent};
+use super::session::session_response;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath, Caller, ClientIp, SESSION_COOKIE, cookie, is_https};
+use crate::extract::{
+    ApiJson, ApiPath, Caller, ClientIp, SESSION_COOKIE, cookie, is_https, user_agent,
+};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};

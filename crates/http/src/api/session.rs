@@ -1,7 +1,7 @@
 //! Login, logout and "who am I".
 
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Caller, ClientIp, SESSION_COOKIE, is_https};
+use crate::extract::{ApiJson, Caller, ClientIp, SESSION_COOKIE, is_https, user_agent};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{FromRequestParts, Request, State};
@@ -86,15 +86,6 @@ pub(crate) fn session_response(
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
-}
-
-/// The User-Agent header, cut to a length worth storing.
-pub(crate) fn user_agent(parts: &axum::http::request::Parts) -> Option<String> {
-    parts
-        .headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(300).collect::<String>())
 }
 
 /// `DELETE /api/v1/session`: also ends a half-signed-in session.
