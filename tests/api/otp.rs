@@ -796,3 +796,68 @@ async fn authentication_events_are_audited_with_client_and_user_agent(b: Backend
         assert_eq!(e.user_agent.as_deref(), Some(ua_header), "{action}");
     }
 }
+
+both!(app_passwords_work_over_basic_auth_and_real_passwords_do_not);
+
+async fn app_passwords_work_over_basic_auth_and_real_passwords_do_not(b: Backend) {
+    let s = TestServer::start(b).await;
+    let _admin = s.tenant("acme", 1 << 30).await;
+    let bob = s.user("acme", "bob", Role::Member).await;
+    let carol = s.user("acme", "carol", Role::Member).await;
+    assert_eq!(
+        put(&s, &bob, "/写真/a.jpg", "jpeg").await.status(),
+        StatusCode::CREATED
+    );
+    let basic = |user: &str, pw: &str, m: Method, path: &str| {
+        client().request(m, s.url(path)).basic_auth(user, Some(pw))
+    };
+    let file = format!("/api/v1/files{}", enc("/写真/a.jpg"));
+    // The app password with its owner's name (any case) reads and writes.
+    let r = basic("acme/BOB", &bob.token, Method::GET, &file)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.text().await.unwrap(), "jpeg");
+    let r = basic("acme/bob", &bob.token, Method::PUT, &file)
+        .body("jpeg v2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // Someone else's name with bob's token, the real password, another
+    // tenant, or no tenant: refused alike.
+    for (user, pw) in [
+        ("acme/carol", bob.token.as_str()),
+        ("acme/bob", bob.password.as_str()),
+        ("globex/bob", bob.token.as_str()),
+        ("bob", bob.token.as_str()),
+        ("acme/carol", carol.password.as_str()),
+    ] {
+        let r = basic(user, pw, Method::GET, &file).send().await.unwrap();
+        problem(r, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    }
+    // A read-only app password stays read-only over Basic.
+    let r = call(&s, &bob, Method::POST, "/api/v1/tokens")
+        .json(&json!({"name": "camera", "scope": "read_only"}))
+        .send()
+        .await
+        .unwrap();
+    let ro = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        basic("acme/bob", &ro, Method::GET, &file)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let r = basic("acme/bob", &ro, Method::DELETE, &file)
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::FORBIDDEN, "read_only_token").await;
+}

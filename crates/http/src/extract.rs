@@ -126,6 +126,21 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 /// caller must send the CSRF token on every state-changing request.
 pub struct Caller(pub Identity);
 
+/// `Authorization: Basic base64(user:password)` decoded, if that is what it is.
+fn basic_credentials(header: &str) -> Option<(String, String)> {
+    use base64::Engine;
+    let (scheme, value) = header.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
+}
+
 /// The User-Agent header, cut to a length worth storing in the audit log.
 pub(crate) fn user_agent(parts: &Parts) -> Option<String> {
     parts
@@ -142,6 +157,15 @@ impl FromRequestParts<AppState> for Caller {
         let ua = user_agent(parts);
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
             let auth = auth.to_str().map_err(|_| ServiceError::Unauthenticated)?;
+            if let Some((user, password)) = basic_credentials(auth) {
+                let who = state
+                    .svc
+                    .authenticate_app_password(&user, &password, ip.as_deref(), ua.as_deref())
+                    .await?;
+                let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+                who.check_scope(safe)?;
+                return Ok(Self(who));
+            }
             let token = auth
                 .strip_prefix("Bearer ")
                 .or_else(|| auth.strip_prefix("bearer "))

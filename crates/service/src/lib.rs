@@ -3,6 +3,7 @@
 //! is enforced here once.
 
 mod admin;
+mod app_passwords;
 mod audit_sink;
 mod auth;
 mod auth_cache;
