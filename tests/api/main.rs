@@ -12,6 +12,7 @@
 mod common;
 
 mod admin;
+mod attributes;
 mod auth;
 mod crash;
 mod files;

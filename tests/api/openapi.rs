@@ -25,6 +25,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/files/{*path}"),
     ("PUT", "/api/v1/files/{*path}"),
     ("DELETE", "/api/v1/files/{*path}"),
+    ("PATCH", "/api/v1/files/{*path}"),
+    ("GET", "/api/v1/attributes"),
+    ("POST", "/api/v1/attributes"),
+    ("PATCH", "/api/v1/attributes/{key}"),
+    ("DELETE", "/api/v1/attributes/{key}"),
     ("GET", "/api/v1/folders"),
     ("GET", "/api/v1/folders/"),
     ("GET", "/api/v1/folders/{*path}"),
@@ -116,6 +121,11 @@ fn all_service_errors() -> Vec<ServiceError> {
         ServiceError::InvalidOtp,
         ServiceError::OtpAlreadyEnabled,
         ServiceError::ReadOnlyToken,
+        ServiceError::InvalidAttribute {
+            key: s(),
+            reason: s(),
+        },
+        ServiceError::AttributeInUse(s()),
         ServiceError::Internal(s()),
     ]
 }
@@ -135,7 +145,8 @@ fn expected_status(e: &ServiceError) -> u16 {
         | E::OtpRequired(_)
         | E::InvalidOtp => 401,
         E::ReadOnlyToken => 403,
-        E::OtpAlreadyEnabled => 409,
+        E::OtpAlreadyEnabled | E::AttributeInUse(_) => 409,
+        E::InvalidAttribute { .. } => 400,
         E::CsrfFailed
         | E::Forbidden(_)
         | E::TenantSuspended
@@ -371,7 +382,8 @@ async fn every_documented_operation_is_routed(b: Backend) {
         let url = path
             .replace("{path}", "x")
             .replace("{id}", "987654321")
-            .replace("{code}", "acme");
+            .replace("{code}", "acme")
+            .replace("{key}", "nokey");
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut req = client().request(m, s.url(&url)).bearer_auth(&u.token);
         if let Some(body) = op.get("requestBody").map(|b| resolve(&doc, b)) {
@@ -463,7 +475,8 @@ async fn every_route_is_documented(b: Backend) {
         let url = route
             .replace("{*path}", "x")
             .replace("{id}", "987654321")
-            .replace("{code}", "acme");
+            .replace("{code}", "acme")
+            .replace("{key}", "nokey");
         let r = client()
             .request(
                 reqwest::Method::from_bytes(method.as_bytes()).unwrap(),

@@ -309,6 +309,66 @@ fn validate_choices(
     Ok(out)
 }
 
+/// One stored row of a value: text (text, choices), its search form, and a
+/// number (numbers, dates as days since 1970, booleans as 0/1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredValue {
+    pub text: Option<String>,
+    pub fold: Option<String>,
+    pub num: Option<f64>,
+}
+
+impl AttrValue {
+    /// The rows that store this value (several for a multiple choice).
+    pub fn stored(&self) -> Vec<StoredValue> {
+        let text = |t: &str| StoredValue {
+            text: Some(t.to_string()),
+            fold: Some(search_fold(t)),
+            num: None,
+        };
+        let num = |n: f64| StoredValue {
+            text: None,
+            fold: None,
+            num: Some(n),
+        };
+        match self {
+            Self::Text(t) | Self::Choice(t) => vec![text(t)],
+            Self::MultiChoice(cs) => cs.iter().map(|c| text(c)).collect(),
+            Self::Number(n) => vec![num(*n)],
+            Self::Date(d) => match parse_date(d) {
+                Some(days) => vec![StoredValue {
+                    text: Some(d.clone()),
+                    fold: None,
+                    num: Some(days as f64),
+                }],
+                None => Vec::new(),
+            },
+            Self::Boolean(b) => vec![num(if *b { 1.0 } else { 0.0 })],
+        }
+    }
+
+    /// Rebuilds a value from its rows; `None` if there are none (or they do
+    /// not fit the type, which only a bug could cause).
+    pub fn from_stored(t: AttrType, rows: &[StoredValue]) -> Option<Self> {
+        let first = rows.first()?;
+        Some(match t {
+            AttrType::Text => Self::Text(first.text.clone()?),
+            AttrType::Choice => Self::Choice(first.text.clone()?),
+            AttrType::MultiChoice => {
+                Self::MultiChoice(rows.iter().filter_map(|r| r.text.clone()).collect())
+            }
+            AttrType::Number => Self::Number(first.num?),
+            AttrType::Date => Self::Date(first.text.clone()?),
+            AttrType::Boolean => Self::Boolean(first.num? != 0.0),
+        })
+    }
+
+    /// The value as JSON.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
 /// Parses `YYYY-MM-DD` (a real calendar date) into days since 1970-01-01.
 pub fn parse_date(s: &str) -> Option<i64> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]");

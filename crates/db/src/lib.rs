@@ -4,6 +4,7 @@
 //! recursive CTEs) and runs through sqlx's `Any` driver; what differs per backend
 //! (migrations, pool set-up, how a write transaction begins) lives in `pool.rs`.
 
+mod attributes;
 mod audit;
 mod blobs;
 mod error;
@@ -20,6 +21,7 @@ mod trash;
 mod users;
 mod versions;
 
+pub use attributes::AttrDefRecord;
 pub use audit::{AuditEvent, NewAuditEvent};
 pub use error::DbError;
 pub use nodes::{ChildCursor, CommitFile, CommitOutcome, ScanRecord, SortKey};

@@ -35,7 +35,8 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         | E::OtpRequired(_)
         | E::InvalidOtp => StatusCode::UNAUTHORIZED,
         E::ReadOnlyToken => StatusCode::FORBIDDEN,
-        E::OtpAlreadyEnabled => StatusCode::CONFLICT,
+        E::OtpAlreadyEnabled | E::AttributeInUse(_) => StatusCode::CONFLICT,
+        E::InvalidAttribute { .. } => StatusCode::BAD_REQUEST,
         E::CsrfFailed | E::Forbidden(_) | E::TenantSuspended => StatusCode::FORBIDDEN,
         E::NotFound(_) => StatusCode::NOT_FOUND,
         E::ParentNotFound(_) | E::NameConflict(_) | E::NotAFile(_) | E::NotAFolder(_) => {
@@ -103,6 +104,9 @@ impl IntoResponse for ApiError {
                 Some(serde_json::json!({ "scan_limit_bytes": limit }))
             }
             ServiceError::Quarantined(_, sig) => Some(serde_json::json!({ "signature": sig })),
+            ServiceError::InvalidAttribute { key, .. } => {
+                Some(serde_json::json!({ "attribute": key }))
+            }
             _ => None,
         };
         let mut res = problem_with(status, self.0.code(), &detail, extra);

@@ -84,6 +84,12 @@ pub enum ServiceError {
     OtpAlreadyEnabled,
     #[error("this app password is read-only; it cannot change anything")]
     ReadOnlyToken,
+    /// An attribute value or definition is not valid; names the attribute.
+    #[error("attribute {key:?}: {reason}")]
+    InvalidAttribute { key: String, reason: String },
+    /// A schema change would lose stored values.
+    #[error("{0}")]
+    AttributeInUse(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -125,6 +131,8 @@ impl ServiceError {
             Self::InvalidOtp => "invalid_otp",
             Self::OtpAlreadyEnabled => "otp_already_enabled",
             Self::ReadOnlyToken => "read_only_token",
+            Self::InvalidAttribute { .. } => "invalid_attribute",
+            Self::AttributeInUse(_) => "attribute_in_use",
             Self::Internal(_) => "internal",
         }
     }

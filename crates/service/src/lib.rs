@@ -4,6 +4,7 @@
 
 mod admin;
 mod app_passwords;
+mod attributes;
 mod audit_sink;
 mod auth;
 mod auth_cache;
@@ -28,6 +29,7 @@ mod tree;
 mod versions;
 
 pub use admin::{Bootstrap, NewTenant, NewUser, TenantChanges};
+pub use attributes::{AttributeChange, AttributeView, NewAttribute};
 pub use auth::NewSession;
 pub use error::{Result, ServiceError};
 pub use files::{Download, PutOptions, PutResult};
@@ -103,6 +105,8 @@ pub struct Service {
     engine_cache: Arc<std::sync::Mutex<Option<(std::time::Instant, String)>>>,
     /// Failed sign-ins per client address.
     login_throttle: Arc<login_throttle::LoginThrottle>,
+    /// Tenants' attribute schemas, briefly.
+    schema_cache: Arc<attributes::SchemaCache>,
 }
 
 impl Service {
@@ -127,6 +131,7 @@ impl Service {
             scanning: Scanning::default(),
             engine_cache: Arc::default(),
             login_throttle,
+            schema_cache: Arc::default(),
         }
     }
 

@@ -1,6 +1,8 @@
 //! The REST API under /api/v1.
 
 mod admin;
+mod attributes;
+mod file_meta;
 mod files;
 mod folders;
 mod health;
@@ -42,7 +44,18 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{id}/otp", delete(otp::reset_user))
         .route(
             "/api/v1/files/{*path}",
-            get(files::get).put(files::put).delete(files::delete),
+            get(files::get)
+                .put(files::put)
+                .delete(files::delete)
+                .patch(file_meta::patch),
+        )
+        .route(
+            "/api/v1/attributes",
+            get(attributes::list).post(attributes::create),
+        )
+        .route(
+            "/api/v1/attributes/{key}",
+            axum::routing::patch(attributes::update).delete(attributes::archive),
         )
         .route("/api/v1/folders", get(folders::list))
         .route("/api/v1/folders/", get(folders::list))
