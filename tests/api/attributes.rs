@@ -513,3 +513,85 @@ async fn schemas_and_values_stay_in_their_tenant(b: Backend) {
         6
     );
 }
+
+both!(bulk_edit_is_all_or_nothing);
+
+async fn bulk_edit_is_all_or_nothing(b: Backend) {
+    let s = TestServer::start(b).await;
+    let admin = s.tenant("acme", 1 << 30).await;
+    let bob = s.user("acme", "bob", Role::Member).await;
+    drawing_schema(&s, &admin).await;
+    let paths: Vec<String> = (0..50).map(|i| format!("/写真/{i:03}.jpg")).collect();
+    for p in &paths {
+        assert_eq!(
+            upload(&s, &bob, p, None).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let bulk = |paths: Vec<String>, set: Value| {
+        call(&s, &bob, Method::POST, "/api/v1/attributes/bulk")
+            .json(&json!({"paths": paths, "set": set}))
+            .send()
+    };
+    // One missing path: nothing changes, and the path is named.
+    let mut with_missing = paths.clone();
+    with_missing.push("/写真/none.jpg".into());
+    let p = problem(
+        bulk(with_missing, json!({"rights": ["web"]}))
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("none.jpg"), "{p}");
+    // One bad value: nothing changes.
+    let p = problem(
+        bulk(paths.clone(), json!({"rights": ["web"], "height": "x"}))
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_attribute",
+    )
+    .await;
+    assert_eq!(p["attribute"], "height");
+    assert_eq!(meta(&s, &bob, &paths[7]).await["attributes"], json!({}));
+    // All good: every item changes, each audited.
+    let r = bulk(
+        paths.clone(),
+        json!({"rights": ["print", "web"], "final": false}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["updated"], 50);
+    for p in [&paths[0], &paths[49]] {
+        assert_eq!(
+            meta(&s, &bob, p).await["attributes"],
+            json!({"rights": ["web", "print"], "final": false})
+        );
+    }
+    let t = s.svc.db().tenant_by_code("acme").await.unwrap();
+    let events = s.svc.db().audit_events(t.id, 200).await.unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.action == "attributes.update")
+            .count(),
+        50
+    );
+    // Limits.
+    problem(
+        bulk(vec![], json!({"final": true})).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+    let too_many: Vec<String> = (0..10_001).map(|i| format!("/{i}")).collect();
+    problem(
+        bulk(too_many, json!({"final": true})).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+}

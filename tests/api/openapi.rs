@@ -28,6 +28,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/api/v1/files/{*path}"),
     ("GET", "/api/v1/attributes"),
     ("POST", "/api/v1/attributes"),
+    ("POST", "/api/v1/attributes/bulk"),
     ("PATCH", "/api/v1/attributes/{key}"),
     ("DELETE", "/api/v1/attributes/{key}"),
     ("GET", "/api/v1/folders"),

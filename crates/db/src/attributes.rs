@@ -266,6 +266,31 @@ impl Db {
             .collect())
     }
 
+    /// The stored rows of many nodes' values (one query per 500 nodes).
+    pub async fn attribute_rows_of(
+        &self,
+        node_ids: &[i64],
+    ) -> Result<Vec<(i64, i64, StoredValue)>, DbError> {
+        type Row = (i64, i64, Option<String>, Option<String>, Option<f64>);
+        let mut out = Vec::new();
+        for chunk in node_ids.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT node_id, attr_id, text_value, fold_value, num_value FROM attribute_values
+                 WHERE node_id IN ({}) ORDER BY node_id, attr_id",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for (n, a, text, fold, num) in q.fetch_all(&self.pool).await? {
+                out.push((n, a, StoredValue { text, fold, num }));
+            }
+        }
+        Ok(out)
+    }
+
     /// Sets (or with no rows, clears) attributes of nodes in one transaction:
     /// each `(node_id, attr_id, rows)` replaces that node's value.
     pub async fn set_attribute_values(

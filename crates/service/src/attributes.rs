@@ -504,6 +504,86 @@ impl Service {
         Ok(values_by_key(&schema, &rows))
     }
 
+    /// Sets the same values on up to `MAX_BULK` files and folders, all or
+    /// nothing: every path must exist and every value be valid for it.
+    /// Each item's change is audited with its old and new values.
+    pub async fn bulk_set_attributes(
+        &self,
+        who: &Identity,
+        paths: &[String],
+        values: &Map<String, Value>,
+    ) -> Result<usize> {
+        who.require_write()?;
+        if paths.is_empty() || paths.len() > MAX_BULK {
+            return Err(ServiceError::InvalidInput(format!(
+                "send 1-{MAX_BULK} paths"
+            )));
+        }
+        if values.is_empty() {
+            return Err(ServiceError::InvalidInput(
+                "set at least one attribute".into(),
+            ));
+        }
+        let schema = self.schema(who.tenant_id()).await?;
+        let mut items = Vec::with_capacity(paths.len());
+        for p in paths {
+            let path = NodePath::parse(p)?;
+            let node = self.node_at(who, &path).await?;
+            let set = Self::validate(&schema, &path, values)?;
+            items.push((path, node, set));
+        }
+        let ids: Vec<i64> = items.iter().map(|(_, n, _)| n.id).collect();
+        let mut old: HashMap<i64, Vec<(i64, kura_core::attributes::StoredValue)>> = HashMap::new();
+        for (n, a, v) in self.db.attribute_rows_of(&ids).await? {
+            old.entry(n).or_default().push((a, v));
+        }
+        let mut changes = Vec::new();
+        let mut events = Vec::new();
+        let now = self.now();
+        for (path, node, set) in &items {
+            let before = old.get(&node.id).map(Vec::as_slice).unwrap_or_default();
+            if node.kind == NodeKind::File {
+                let has = |id: i64| match set.iter().find(|(i, _)| *i == id) {
+                    Some((_, v)) => v.is_some(),
+                    None => before.iter().any(|(a, _)| *a == id),
+                };
+                Self::check_required(&schema, path, &has).map_err(|e| match e {
+                    ServiceError::InvalidAttribute { key, reason } => {
+                        ServiceError::InvalidAttribute {
+                            key,
+                            reason: format!("{reason} (on {path})"),
+                        }
+                    }
+                    e => e,
+                })?;
+            }
+            for (id, v) in set {
+                changes.push((
+                    node.id,
+                    *id,
+                    v.as_ref().map(AttrValue::stored).unwrap_or_default(),
+                ));
+            }
+            let diff = diff_of(&schema, before, set);
+            if !diff.is_empty() {
+                events.push(kura_db::NewAuditEvent {
+                    tenant_id: Some(who.tenant_id()),
+                    user_id: (who.user.id != 0).then_some(who.user.id),
+                    action: "attributes.update".into(),
+                    target: Some(path.to_string()),
+                    detail: Some(Value::Object(diff).to_string()),
+                    ip: who.ip.clone(),
+                    created_at: now,
+                });
+            }
+        }
+        self.db
+            .set_attribute_values(who.tenant_id(), &changes)
+            .await?;
+        self.db.audit_many(&events).await?;
+        Ok(items.len())
+    }
+
     async fn write_values(
         &self,
         who: &Identity,
@@ -513,7 +593,6 @@ impl Service {
         old: &[(i64, kura_core::attributes::StoredValue)],
         set: &[(i64, Option<AttrValue>)],
     ) -> Result<()> {
-        let before = values_by_key(schema, old);
         let changes: Vec<_> = set
             .iter()
             .map(|(id, v)| {
@@ -528,20 +607,7 @@ impl Service {
             .set_attribute_values(who.tenant_id(), &changes)
             .await?;
         // The audit names each attribute with its old and new value.
-        let mut diff = Map::new();
-        for (id, v) in set {
-            let Some(d) = schema.defs.iter().find(|d| d.id == *id) else {
-                continue;
-            };
-            let new = v.as_ref().map(AttrValue::to_json).unwrap_or(Value::Null);
-            let was = before.get(&d.spec.key).cloned().unwrap_or(Value::Null);
-            if was != new {
-                diff.insert(
-                    d.spec.key.clone(),
-                    serde_json::json!({ "old": was, "new": new }),
-                );
-            }
-        }
+        let diff = diff_of(schema, old, set);
         if !diff.is_empty() {
             self.audit(
                 who,
@@ -553,6 +619,33 @@ impl Service {
         }
         Ok(())
     }
+}
+
+/// Most items one bulk edit may change.
+pub const MAX_BULK: usize = 10_000;
+
+/// `{key: {old, new}}` for the attributes `set` changes.
+fn diff_of(
+    schema: &Schema,
+    old: &[(i64, kura_core::attributes::StoredValue)],
+    set: &[(i64, Option<AttrValue>)],
+) -> Map<String, Value> {
+    let before = values_by_key(schema, old);
+    let mut diff = Map::new();
+    for (id, v) in set {
+        let Some(d) = schema.defs.iter().find(|d| d.id == *id) else {
+            continue;
+        };
+        let new = v.as_ref().map(AttrValue::to_json).unwrap_or(Value::Null);
+        let was = before.get(&d.spec.key).cloned().unwrap_or(Value::Null);
+        if was != new {
+            diff.insert(
+                d.spec.key.clone(),
+                serde_json::json!({ "old": was, "new": new }),
+            );
+        }
+    }
+    diff
 }
 
 /// Values decided before an upload, stored after its commit.

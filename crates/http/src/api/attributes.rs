@@ -158,3 +158,22 @@ pub async fn archive(
     st.svc.archive_attribute(&who, &key).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkBody {
+    /// Up to 10,000 paths of files and folders.
+    paths: Vec<String>,
+    /// Key to value (`null` clears).
+    set: serde_json::Map<String, Value>,
+}
+
+/// `POST /api/v1/attributes/bulk`: the same values on many items, all or nothing.
+pub async fn bulk(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    ApiJson(b): ApiJson<BulkBody>,
+) -> Result<Response, ApiError> {
+    let n = st.svc.bulk_set_attributes(&who, &b.paths, &b.set).await?;
+    Ok(Json(serde_json::json!({ "updated": n })).into_response())
+}

@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/attributes",
             get(attributes::list).post(attributes::create),
         )
+        .route("/api/v1/attributes/bulk", post(attributes::bulk))
         .route(
             "/api/v1/attributes/{key}",
             axum::routing::patch(attributes::update).delete(attributes::archive),
