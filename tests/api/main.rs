@@ -24,5 +24,6 @@ mod otp;
 mod password_policy;
 mod quota;
 mod scan;
+mod search;
 mod trash;
 mod versions;

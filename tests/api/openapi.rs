@@ -31,6 +31,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/attributes/bulk"),
     ("PATCH", "/api/v1/attributes/{key}"),
     ("DELETE", "/api/v1/attributes/{key}"),
+    ("POST", "/api/v1/search"),
     ("GET", "/api/v1/folders"),
     ("GET", "/api/v1/folders/"),
     ("GET", "/api/v1/folders/{*path}"),

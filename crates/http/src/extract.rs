@@ -126,6 +126,14 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 /// caller must send the CSRF token on every state-changing request.
 pub struct Caller(pub Identity);
 
+/// Whether a request only reads: the safe methods, and searches (a POST
+/// only because the query is structured JSON). Read-only app passwords may
+/// make these.
+fn reads_only(parts: &Parts) -> bool {
+    matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
+        || (parts.method == Method::POST && parts.uri.path() == "/api/v1/search")
+}
+
 /// `Authorization: Basic base64(user:password)` decoded, if that is what it is.
 fn basic_credentials(header: &str) -> Option<(String, String)> {
     use base64::Engine;
@@ -162,8 +170,7 @@ impl FromRequestParts<AppState> for Caller {
                     .svc
                     .authenticate_app_password(&user, &password, ip.as_deref(), ua.as_deref())
                     .await?;
-                let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-                who.check_scope(safe)?;
+                who.check_scope(reads_only(parts))?;
                 return Ok(Self(who));
             }
             let token = auth
@@ -176,8 +183,7 @@ impl FromRequestParts<AppState> for Caller {
                 .svc
                 .authenticate_token(token, ip.as_deref(), ua.as_deref())
                 .await?;
-            let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-            who.check_scope(safe)?;
+            who.check_scope(reads_only(parts))?;
             return Ok(Self(who));
         }
         let Some(secret) = cookie(parts, SESSION_COOKIE) else {

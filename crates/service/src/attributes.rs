@@ -655,7 +655,7 @@ pub(crate) struct PendingAttributes {
 }
 
 /// Stored rows grouped into values of live attributes, by key, in schema order.
-fn values_by_key(
+pub(crate) fn values_by_key(
     schema: &Schema,
     rows: &[(i64, kura_core::attributes::StoredValue)],
 ) -> Map<String, Value> {

@@ -23,6 +23,7 @@ mod passwords;
 mod paths;
 mod rescan;
 mod scanning;
+mod search;
 mod tenant_policy;
 mod trash;
 mod tree;
@@ -44,6 +45,7 @@ pub use otp::{OtpCaller, OtpEnrolment, SessionStage};
 pub use passwords::ResetToken;
 pub use rescan::{RescanOptions, RescanReport};
 pub use scanning::{ScannerStatus, Scanning, refuse_quarantined};
+pub use search::{SearchRequest, SearchResult};
 pub use tenant_policy::{TenantPolicy, TenantPolicyChange};
 pub use trash::TrashItem;
 

@@ -12,6 +12,7 @@ mod ops;
 mod otp;
 mod policy;
 mod scan;
+mod search;
 mod session;
 mod tokens;
 mod trash;
@@ -58,6 +59,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/attributes/{key}",
             axum::routing::patch(attributes::update).delete(attributes::archive),
         )
+        .route("/api/v1/search", post(search::search))
         .route("/api/v1/folders", get(folders::list))
         .route("/api/v1/folders/", get(folders::list))
         .route(
