@@ -490,3 +490,107 @@ async fn scope_type_size_and_uploader_narrow_results(b: Backend) {
         .unwrap();
     problem(r, StatusCode::BAD_REQUEST, "invalid_input").await;
 }
+
+both!(saved_searches_are_personal_or_shared_by_admins);
+
+async fn saved_searches_are_personal_or_shared_by_admins(b: Backend) {
+    let s = TestServer::start(b).await;
+    let admin = s.tenant("acme", 1 << 30).await;
+    let other = s.tenant("globex", 1 << 30).await;
+    let bob = s.user("acme", "bob", Role::Member).await;
+    let carol = s.user("acme", "carol", Role::Member).await;
+    up(&s, &bob, "/図面/平面図.pdf", "x", None).await;
+    let save = |u: &TestUser, body: Value| {
+        call(&s, u, Method::POST, "/api/v1/saved-searches")
+            .json(&body)
+            .send()
+    };
+    let q = json!({"name": "平面", "sort": {"key": "modified", "order": "desc"}});
+    let r = save(&bob, json!({"name": "私の図面", "query": q}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let mine = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    // Only admins share; a broken query is refused when saved.
+    let r = save(&bob, json!({"name": "all", "query": q, "shared": true}))
+        .await
+        .unwrap();
+    problem(r, StatusCode::FORBIDDEN, "forbidden").await;
+    let r = save(
+        &bob,
+        json!({"name": "bad", "query": {"filters": [{"key": "nope", "op": "eq", "value": 1}]}}),
+    )
+    .await
+    .unwrap();
+    problem(r, StatusCode::BAD_REQUEST, "invalid_attribute").await;
+    let r = save(
+        &admin,
+        json!({"name": "全社: 図面", "query": {"name": "図面"}, "shared": true}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let shared = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+
+    let list = |u: &TestUser| call(&s, u, Method::GET, "/api/v1/saved-searches").send();
+    let names = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let v: Value = list(&bob).await.unwrap().json().await.unwrap();
+    assert_eq!(names(&v), ["私の図面", "全社: 図面"]);
+    assert_eq!(v["items"][0]["query"], q, "stored as sent");
+    let v: Value = list(&carol).await.unwrap().json().await.unwrap();
+    assert_eq!(names(&v), ["全社: 図面"], "bob's own search is his");
+    let v: Value = list(&other).await.unwrap().json().await.unwrap();
+    assert_eq!(names(&v), Vec::<String>::new());
+    // Running a saved query finds what it found.
+    let r = call(&s, &carol, Method::POST, "/api/v1/search")
+        .json(&q)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["total"], 1);
+
+    let del = |u: &TestUser, id: i64| {
+        call(
+            &s,
+            u,
+            Method::DELETE,
+            &format!("/api/v1/saved-searches/{id}"),
+        )
+        .send()
+    };
+    problem(
+        del(&carol, mine).await.unwrap(),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    problem(
+        del(&other, shared).await.unwrap(),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    problem(
+        del(&carol, shared).await.unwrap(),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        del(&bob, mine).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        del(&admin, shared).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    let v: Value = list(&bob).await.unwrap().json().await.unwrap();
+    assert_eq!(names(&v), Vec::<String>::new());
+}

@@ -11,6 +11,7 @@ mod openapi;
 mod ops;
 mod otp;
 mod policy;
+mod saved_searches;
 mod scan;
 mod search;
 mod session;
@@ -60,6 +61,14 @@ pub fn routes() -> Router<AppState> {
             axum::routing::patch(attributes::update).delete(attributes::archive),
         )
         .route("/api/v1/search", post(search::search))
+        .route(
+            "/api/v1/saved-searches",
+            get(saved_searches::list).post(saved_searches::create),
+        )
+        .route(
+            "/api/v1/saved-searches/{id}",
+            delete(saved_searches::delete),
+        )
         .route("/api/v1/folders", get(folders::list))
         .route("/api/v1/folders/", get(folders::list))
         .route(
