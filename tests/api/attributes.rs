@@ -595,3 +595,178 @@ async fn bulk_edit_is_all_or_nothing(b: Backend) {
     )
     .await;
 }
+
+both!(
+    csv_export_and_import_round_trip_in_utf8_and_shift_jis,
+    csv_import_with_bad_rows_changes_nothing
+);
+
+async fn export_csv(s: &TestServer, u: &TestUser, query: &str) -> (String, Vec<u8>) {
+    let r = call(
+        s,
+        u,
+        Method::GET,
+        &format!("/api/v1/attributes/export{query}"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+    (ct, r.bytes().await.unwrap().to_vec())
+}
+
+async fn import_csv(s: &TestServer, u: &TestUser, query: &str, body: Vec<u8>) -> reqwest::Response {
+    call(
+        s,
+        u,
+        Method::POST,
+        &format!("/api/v1/attributes/import{query}"),
+    )
+    .header("content-type", "text/csv")
+    .body(body)
+    .send()
+    .await
+    .unwrap()
+}
+
+async fn csv_export_and_import_round_trip_in_utf8_and_shift_jis(b: Backend) {
+    let s = TestServer::start(b).await;
+    let admin = s.tenant("acme", 1 << 30).await;
+    drawing_schema(&s, &admin).await;
+    let a = json!({"project_no": "K-1 品川", "drawing_type": "plan", "approved": "2026-11-27", "height": 12, "rights": ["web", "tv"], "final": true});
+    assert_eq!(
+        upload(&s, &admin, "/図面/一階, \"A\".pdf", Some(&a))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        upload(&s, &admin, "/図面/二階.pdf", None).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        upload(&s, &admin, "/他/x.pdf", None).await.status(),
+        StatusCode::CREATED
+    );
+
+    let (ct, bytes) = export_csv(&s, &admin, "?folder=%2F%E5%9B%B3%E9%9D%A2").await;
+    assert_eq!(ct, "text/csv; charset=utf-8");
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a BOM for Excel");
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    assert_eq!(
+        text,
+        "path,project_no,drawing_type,approved,height,rights,final\r\n\
+         \"/図面/一階, \"\"A\"\".pdf\",K-1 品川,plan,2026-11-27,12,web;tv,true\r\n\
+         /図面/二階.pdf,,,,,,\r\n"
+    );
+
+    // Shift_JIS: what Excel in Japan writes; edited and imported back.
+    let (ct, sjis) = export_csv(
+        &s,
+        &admin,
+        "?folder=%2F%E5%9B%B3%E9%9D%A2&encoding=shift_jis",
+    )
+    .await;
+    assert_eq!(ct, "text/csv; charset=Shift_JIS");
+    let (decoded, _, bad) = encoding_rs::SHIFT_JIS.decode(&sjis);
+    assert!(!bad);
+    assert_eq!(decoded, text, "same content in Shift_JIS");
+    let edited = decoded.replace(
+        "/図面/二階.pdf,,,,,,",
+        "/図面/二階.pdf,K-2 新宿,断面図,2026/12/01,3.5,print,はい",
+    );
+    let (sj, _, bad) = encoding_rs::SHIFT_JIS.encode(&edited);
+    assert!(!bad);
+    let r = import_csv(&s, &admin, "?encoding=shift_jis&dry_run=true", sj.to_vec()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let rep: Value = r.json().await.unwrap();
+    assert_eq!(rep["errors"], json!([]), "{rep}");
+    assert_eq!(rep["rows"], 2);
+    assert_eq!(
+        meta(&s, &admin, "/図面/二階.pdf").await["attributes"],
+        json!({}),
+        "a dry run changes nothing"
+    );
+    let r = import_csv(&s, &admin, "?encoding=shift_jis", sj.to_vec()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        meta(&s, &admin, "/図面/二階.pdf").await["attributes"],
+        json!({"project_no": "K-2 新宿", "drawing_type": "section", "approved": "2026-12-01", "height": 3.5, "rights": ["print"], "final": true})
+    );
+    // The unchanged row stays as it was.
+    assert_eq!(
+        meta(&s, &admin, "/図面/一階, \"A\".pdf").await["attributes"]["rights"],
+        json!(["web", "tv"])
+    );
+    // And a UTF-8 round trip of the whole tenant gives the same file back.
+    let (_, all) = export_csv(&s, &admin, "").await;
+    let r = import_csv(&s, &admin, "", all.clone()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(export_csv(&s, &admin, "").await.1, all);
+}
+
+async fn csv_import_with_bad_rows_changes_nothing(b: Backend) {
+    let s = TestServer::start(b).await;
+    let admin = s.tenant("acme", 1 << 30).await;
+    drawing_schema(&s, &admin).await;
+    assert_eq!(
+        upload(&s, &admin, "/a.pdf", None).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        upload(&s, &admin, "/b.pdf", None).await.status(),
+        StatusCode::CREATED
+    );
+    let csv = "path,height,drawing_type,colour\r\n\
+               /a.pdf,10,plan,\r\n\
+               /missing.pdf,1,,\r\n\
+               /b.pdf,tall,elevation,\r\n";
+    let r = import_csv(&s, &admin, "?dry_run=true", csv.as_bytes().to_vec()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let rep: Value = r.json().await.unwrap();
+    let errs = rep["errors"].as_array().unwrap();
+    let summary: Vec<(u64, Option<&str>, Option<&str>)> = errs
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap(),
+                e["path"].as_str(),
+                e["attribute"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (1, None, Some("colour")),
+            (3, Some("/missing.pdf"), None),
+            (4, Some("/b.pdf"), Some("height")),
+            (4, Some("/b.pdf"), Some("drawing_type")),
+        ],
+        "{rep}"
+    );
+    // For real: refused as a whole, every row reported, nothing changed.
+    let r = import_csv(&s, &admin, "", csv.as_bytes().to_vec()).await;
+    let p = problem(r, StatusCode::BAD_REQUEST, "invalid_csv").await;
+    assert_eq!(p["errors"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        meta(&s, &admin, "/a.pdf").await["attributes"],
+        json!({}),
+        "the good row was not applied"
+    );
+    // Not UTF-8 unless said otherwise; a header without path.
+    let (sj, _, _) = encoding_rs::SHIFT_JIS.encode("path,project_no\r\n/a.pdf,品川\r\n");
+    problem(
+        import_csv(&s, &admin, "", sj.to_vec()).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+    problem(
+        import_csv(&s, &admin, "", b"file,height\r\n".to_vec()).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+}

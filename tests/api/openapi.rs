@@ -29,6 +29,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/attributes"),
     ("POST", "/api/v1/attributes"),
     ("POST", "/api/v1/attributes/bulk"),
+    ("GET", "/api/v1/attributes/export"),
+    ("POST", "/api/v1/attributes/import"),
     ("PATCH", "/api/v1/attributes/{key}"),
     ("DELETE", "/api/v1/attributes/{key}"),
     ("POST", "/api/v1/search"),
@@ -131,6 +133,7 @@ fn all_service_errors() -> Vec<ServiceError> {
             reason: s(),
         },
         ServiceError::AttributeInUse(s()),
+        ServiceError::InvalidCsv(vec![]),
         ServiceError::Internal(s()),
     ]
 }
@@ -151,7 +154,7 @@ fn expected_status(e: &ServiceError) -> u16 {
         | E::InvalidOtp => 401,
         E::ReadOnlyToken => 403,
         E::OtpAlreadyEnabled | E::AttributeInUse(_) => 409,
-        E::InvalidAttribute { .. } => 400,
+        E::InvalidAttribute { .. } | E::InvalidCsv(_) => 400,
         E::CsrfFailed
         | E::Forbidden(_)
         | E::TenantSuspended

@@ -36,7 +36,7 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         | E::InvalidOtp => StatusCode::UNAUTHORIZED,
         E::ReadOnlyToken => StatusCode::FORBIDDEN,
         E::OtpAlreadyEnabled | E::AttributeInUse(_) => StatusCode::CONFLICT,
-        E::InvalidAttribute { .. } => StatusCode::BAD_REQUEST,
+        E::InvalidAttribute { .. } | E::InvalidCsv(_) => StatusCode::BAD_REQUEST,
         E::CsrfFailed | E::Forbidden(_) | E::TenantSuspended => StatusCode::FORBIDDEN,
         E::NotFound(_) => StatusCode::NOT_FOUND,
         E::ParentNotFound(_) | E::NameConflict(_) | E::NotAFile(_) | E::NotAFolder(_) => {
@@ -107,6 +107,7 @@ impl IntoResponse for ApiError {
             ServiceError::InvalidAttribute { key, .. } => {
                 Some(serde_json::json!({ "attribute": key }))
             }
+            ServiceError::InvalidCsv(errors) => Some(serde_json::json!({ "errors": errors })),
             _ => None,
         };
         let mut res = problem_with(status, self.0.code(), &detail, extra);

@@ -382,7 +382,7 @@ impl Service {
     /// Validates values sent with a request against the schema, for a node
     /// at `path`: unknown keys, wrong types, values outside the attribute's
     /// folder are refused, naming the attribute. `null` clears a value.
-    fn validate(
+    pub(crate) fn validate(
         schema: &Schema,
         path: &NodePath,
         values: &Map<String, Value>,
@@ -407,7 +407,11 @@ impl Service {
 
     /// Checks that a file at `path` would have every required attribute
     /// that applies there, given what it has and what is being set.
-    fn check_required(schema: &Schema, path: &NodePath, has: &dyn Fn(i64) -> bool) -> Result<()> {
+    pub(crate) fn check_required(
+        schema: &Schema,
+        path: &NodePath,
+        has: &dyn Fn(i64) -> bool,
+    ) -> Result<()> {
         for d in &schema.defs {
             if d.spec.required && schema.applies(d, path) && !has(d.id) {
                 return Err(ServiceError::InvalidAttribute {
@@ -537,9 +541,6 @@ impl Service {
         for (n, a, v) in self.db.attribute_rows_of(&ids).await? {
             old.entry(n).or_default().push((a, v));
         }
-        let mut changes = Vec::new();
-        let mut events = Vec::new();
-        let now = self.now();
         for (path, node, set) in &items {
             let before = old.get(&node.id).map(Vec::as_slice).unwrap_or_default();
             if node.kind == NodeKind::File {
@@ -557,6 +558,25 @@ impl Service {
                     e => e,
                 })?;
             }
+        }
+        self.apply_rows(who, &schema, &items, &old).await?;
+        Ok(items.len())
+    }
+
+    /// Writes the values of many items in one transaction and audits each
+    /// changed item with its old and new values.
+    pub(crate) async fn apply_rows(
+        &self,
+        who: &Identity,
+        schema: &Schema,
+        items: &[ItemValues],
+        old: &HashMap<i64, Vec<(i64, kura_core::attributes::StoredValue)>>,
+    ) -> Result<()> {
+        let mut changes = Vec::new();
+        let mut events = Vec::new();
+        let now = self.now();
+        for (path, node, set) in items {
+            let before = old.get(&node.id).map(Vec::as_slice).unwrap_or_default();
             for (id, v) in set {
                 changes.push((
                     node.id,
@@ -564,7 +584,7 @@ impl Service {
                     v.as_ref().map(AttrValue::stored).unwrap_or_default(),
                 ));
             }
-            let diff = diff_of(&schema, before, set);
+            let diff = diff_of(schema, before, set);
             if !diff.is_empty() {
                 events.push(kura_db::NewAuditEvent {
                     tenant_id: Some(who.tenant_id()),
@@ -581,7 +601,7 @@ impl Service {
             .set_attribute_values(who.tenant_id(), &changes)
             .await?;
         self.db.audit_many(&events).await?;
-        Ok(items.len())
+        Ok(())
     }
 
     async fn write_values(
@@ -620,6 +640,9 @@ impl Service {
         Ok(())
     }
 }
+
+/// An item with the values to set on it (`None` clears).
+pub(crate) type ItemValues = (NodePath, Node, Vec<(i64, Option<AttrValue>)>);
 
 /// Most items one bulk edit may change.
 pub const MAX_BULK: usize = 10_000;

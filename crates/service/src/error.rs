@@ -90,6 +90,9 @@ pub enum ServiceError {
     /// A schema change would lose stored values.
     #[error("{0}")]
     AttributeInUse(String),
+    /// A CSV import with bad rows (nothing was changed).
+    #[error("{} rows of the CSV file have problems; nothing was changed (see errors)", .0.len())]
+    InvalidCsv(Vec<crate::attribute_csv::CsvRowError>),
     #[error("internal error")]
     Internal(String),
 }
@@ -133,6 +136,7 @@ impl ServiceError {
             Self::ReadOnlyToken => "read_only_token",
             Self::InvalidAttribute { .. } => "invalid_attribute",
             Self::AttributeInUse(_) => "attribute_in_use",
+            Self::InvalidCsv(_) => "invalid_csv",
             Self::Internal(_) => "internal",
         }
     }

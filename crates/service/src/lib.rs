@@ -4,6 +4,7 @@
 
 mod admin;
 mod app_passwords;
+mod attribute_csv;
 mod attributes;
 mod audit_sink;
 mod auth;
@@ -31,6 +32,7 @@ mod tree;
 mod versions;
 
 pub use admin::{Bootstrap, NewTenant, NewUser, TenantChanges};
+pub use attribute_csv::{CsvEncoding, CsvImportReport, CsvRowError};
 pub use attributes::{AttributeChange, AttributeView, NewAttribute};
 pub use auth::NewSession;
 pub use error::{Result, ServiceError};

@@ -177,3 +177,81 @@ pub async fn bulk(
     let n = st.svc.bulk_set_attributes(&who, &b.paths, &b.set).await?;
     Ok(Json(serde_json::json!({ "updated": n })).into_response())
 }
+
+/// Largest CSV accepted for an import.
+const MAX_CSV_BYTES: usize = 50 << 20;
+
+#[derive(Deserialize, Default)]
+pub struct ExportQuery {
+    folder: Option<String>,
+    /// `utf-8` (default, with a BOM) or `shift_jis`.
+    encoding: Option<String>,
+}
+
+/// `GET /api/v1/attributes/export`: attribute values of every file under a
+/// folder as CSV, streamed.
+pub async fn export(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let enc = kura_service::CsvEncoding::parse(q.encoding.as_deref())?;
+    let rx = st
+        .svc
+        .export_attributes(&who, q.folder.as_deref(), enc)
+        .await?;
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|item| (item.map_err(|e| std::io::Error::other(e.to_string())), rx))
+    });
+    let charset = match enc {
+        kura_service::CsvEncoding::Utf8 => "utf-8",
+        kura_service::CsvEncoding::ShiftJis => "Shift_JIS",
+    };
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                format!("text/csv; charset={charset}"),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"attributes.csv\"".to_string(),
+            ),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct ImportQuery {
+    #[serde(default)]
+    dry_run: bool,
+    encoding: Option<String>,
+}
+
+/// `POST /api/v1/attributes/import[?dry_run=true&encoding=shift_jis]` with the
+/// CSV as the body.
+pub async fn import(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    let enc = kura_service::CsvEncoding::parse(q.encoding.as_deref())?;
+    let bytes = axum::body::to_bytes(body, MAX_CSV_BYTES)
+        .await
+        .map_err(|_| {
+            kura_service::ServiceError::InvalidInput(format!(
+                "the CSV file is larger than {} MiB or was cut off; split it",
+                MAX_CSV_BYTES >> 20
+            ))
+        })?;
+    let report = st
+        .svc
+        .import_attributes(&who, &bytes, enc, q.dry_run)
+        .await?;
+    Ok(Json(report).into_response())
+}

@@ -56,6 +56,8 @@ pub fn routes() -> Router<AppState> {
             get(attributes::list).post(attributes::create),
         )
         .route("/api/v1/attributes/bulk", post(attributes::bulk))
+        .route("/api/v1/attributes/export", get(attributes::export))
+        .route("/api/v1/attributes/import", post(attributes::import))
         .route(
             "/api/v1/attributes/{key}",
             axum::routing::patch(attributes::update).delete(attributes::archive),
