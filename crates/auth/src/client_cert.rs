@@ -85,6 +85,18 @@ pub fn certs_from_pem(pem: &str) -> Result<Vec<Vec<u8>>, String> {
         .collect()
 }
 
+/// A certificate as PEM text.
+pub fn cert_pem(der: &[u8]) -> String {
+    let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, der);
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
+}
+
 /// Checks uploaded CA certificates: readable PEM, each a CA (basic
 /// constraints `cA`), allowed to sign certificates, usable as a trust anchor,
 /// and not expired at `now_ms`.
@@ -424,11 +436,8 @@ mod tests {
     fn uploads_must_be_ca_certificates() {
         let a = ca("Acme CA");
         let end = leaf(&a, "alice", 1, (-1, 30));
-        let pem = format!(
-            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &end)
-        );
-        let e = parse_ca_pem(&pem, now_ms()).unwrap_err();
+        assert_eq!(certs_from_pem(&cert_pem(&end)).unwrap(), vec![end.clone()]);
+        let e = parse_ca_pem(&cert_pem(&end), now_ms()).unwrap_err();
         assert!(e.contains("not a CA"), "{e}");
         assert!(parse_ca_pem("hello", now_ms()).is_err());
         assert!(parse_ca_pem("", now_ms()).is_err());

@@ -6,6 +6,7 @@
 
 mod audit;
 mod blobs;
+mod client_certs;
 mod error;
 mod nodes;
 mod path_cache;
@@ -20,6 +21,7 @@ mod users;
 mod versions;
 
 pub use audit::{AuditEvent, NewAuditEvent};
+pub use client_certs::{ClientCaRow, ClientCertSettingsRow, NewClientCa};
 pub use error::DbError;
 pub use nodes::{ChildCursor, CommitFile, CommitOutcome, ScanRecord, SortKey};
 pub use pool::{Backend, Db};

@@ -123,13 +123,16 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 }
 
 /// The authenticated caller. Bearer tokens win over cookies; a cookie-based
-/// caller must send the CSRF token on every state-changing request.
+/// caller must send the CSRF token on every state-changing request. The
+/// service checks the tenant's IP allowlist and client-certificate rule on
+/// every request, so the request's address and certificate go along.
 pub struct Caller(pub Identity);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let ip = ClientIp::from_parts(parts, state).as_string();
+        let cert = crate::client_cert::presented(parts, state);
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
             let auth = auth.to_str().map_err(|_| ServiceError::Unauthenticated)?;
             let token = auth
@@ -138,7 +141,10 @@ impl FromRequestParts<AppState> for Caller {
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .ok_or(ServiceError::Unauthenticated)?;
-            let who = state.svc.authenticate_token(token, ip.as_deref()).await?;
+            let who = state
+                .svc
+                .authenticate_token(token, ip.as_deref(), cert.as_ref())
+                .await?;
             return Ok(Self(who));
         }
         let Some(secret) = cookie(parts, SESSION_COOKIE) else {
@@ -146,7 +152,7 @@ impl FromRequestParts<AppState> for Caller {
         };
         let who = state
             .svc
-            .authenticate_session(secret, ip.as_deref())
+            .authenticate_session(secret, ip.as_deref(), cert.as_ref())
             .await?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {

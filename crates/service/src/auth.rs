@@ -32,6 +32,7 @@ impl Service {
         new_password: Option<&str>,
         ip: Option<&str>,
         user_agent: Option<&str>,
+        cert: Option<&crate::ClientCert>,
     ) -> Result<NewSession> {
         let client: Option<std::net::IpAddr> = ip.and_then(|s| s.parse().ok());
         if let Some(wait) = self.login_throttle.blocked(client, self.now()) {
@@ -66,6 +67,10 @@ impl Service {
                 )
                 .await?;
             return Err(e);
+        }
+        if let Some((t, _)) = &found {
+            self.check_client_cert(t, None, cert, ip, user_agent)
+                .await?;
         }
         let hash = found
             .as_ref()
@@ -155,6 +160,8 @@ impl Service {
                 .await?;
             return Err(e);
         }
+        self.check_client_cert(&tenant, Some(&user), cert, ip, user_agent)
+            .await?;
         // An expired password must be replaced in this same request.
         if self.password_expired(&tenant, &user) {
             let Some(new_pw) = new_password else {
@@ -254,7 +261,12 @@ impl Service {
     }
 
     /// The identity behind a session cookie.
-    pub async fn authenticate_session(&self, secret: &str, ip: Option<&str>) -> Result<Identity> {
+    pub async fn authenticate_session(
+        &self,
+        secret: &str,
+        ip: Option<&str>,
+        cert: Option<&crate::ClientCert>,
+    ) -> Result<Identity> {
         let id_hash = secret_hash(secret);
         let s = match self.auth_cache.session(&id_hash) {
             Some(s) => s,
@@ -280,6 +292,8 @@ impl Service {
             return Err(ServiceError::TenantSuspended);
         }
         crate::ip_policy::check_ip(&s.tenant, s.user.role, ip)?;
+        self.check_client_cert(&s.tenant, Some(&s.user), cert, ip, None)
+            .await?;
         if now - s.last_seen_at > TOUCH_EVERY_MS {
             let expires = (now + self.session_idle_ms(&s.tenant))
                 .min(s.created_at + self.session_max_ms(&s.tenant));
@@ -300,7 +314,12 @@ impl Service {
     }
 
     /// The identity behind a bearer token.
-    pub async fn authenticate_token(&self, token: &str, ip: Option<&str>) -> Result<Identity> {
+    pub async fn authenticate_token(
+        &self,
+        token: &str,
+        ip: Option<&str>,
+        cert: Option<&crate::ClientCert>,
+    ) -> Result<Identity> {
         let hash = secret_hash(token);
         let t = match self.auth_cache.token(&hash) {
             Some(t) => t,
@@ -324,6 +343,8 @@ impl Service {
             return Err(ServiceError::TenantSuspended);
         }
         crate::ip_policy::check_ip(&t.tenant, t.user.role, ip)?;
+        self.check_client_cert(&t.tenant, Some(&t.user), cert, ip, None)
+            .await?;
         if t.last_used_at.is_none_or(|l| now - l > TOUCH_EVERY_MS) {
             self.db.touch_token(t.id, now).await?;
             let mut fresh = t.clone();

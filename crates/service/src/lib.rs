@@ -7,6 +7,8 @@ mod audit_sink;
 mod auth;
 mod auth_cache;
 mod auth_events;
+mod client_cert;
+mod client_cert_admin;
 mod error;
 mod files;
 mod folders;
@@ -26,6 +28,9 @@ mod tree;
 mod versions;
 
 pub use admin::{Bootstrap, NewTenant, NewUser, TenantChanges};
+pub use client_cert::{CertUserMatch, ClientCert};
+pub use client_cert_admin::{ClientCaInfo, ClientCrlInfo};
+pub use kura_auth::client_cert::CrlInfo;
 pub use error::{Result, ServiceError};
 pub use files::{Download, PutOptions, PutResult};
 pub use folders::{ListOptions, Page};
@@ -99,6 +104,8 @@ pub struct Service {
     engine_cache: Arc<std::sync::Mutex<Option<(std::time::Instant, String)>>>,
     /// Failed sign-ins per client address.
     login_throttle: Arc<login_throttle::LoginThrottle>,
+    /// Tenants' client-certificate trust (CAs, CRL), cached like credentials.
+    client_trust: Arc<client_cert::TrustCache>,
 }
 
 impl Service {
@@ -112,6 +119,7 @@ impl Service {
             cfg.login_failures_per_ip,
             cfg.login_failure_window_ms,
         ));
+        let client_trust = Arc::new(client_cert::TrustCache::new(ttl));
         Self {
             db,
             blobs,
@@ -123,6 +131,7 @@ impl Service {
             scanning: Scanning::default(),
             engine_cache: Arc::default(),
             login_throttle,
+            client_trust,
         }
     }
 

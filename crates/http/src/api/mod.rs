@@ -1,13 +1,14 @@
 //! The REST API under /api/v1.
 
 mod admin;
+mod client_certs;
 mod files;
 mod folders;
 mod health;
 pub(crate) mod json;
 mod openapi;
 mod ops;
-mod policy;
+pub(crate) mod policy;
 mod scan;
 mod session;
 mod tokens;
@@ -63,6 +64,42 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/tenants/{code}/policy",
             get(policy::get_any).put(policy::put_any),
+        )
+        .route(
+            "/api/v1/tenant/client-cas",
+            get(client_certs::list_own).post(client_certs::add_own),
+        )
+        .route(
+            "/api/v1/tenant/client-cas/{id}",
+            delete(client_certs::delete_own),
+        )
+        .route(
+            "/api/v1/tenant/crl",
+            get(client_certs::crl_own)
+                .put(client_certs::put_crl_own)
+                .delete(client_certs::delete_crl_own),
+        )
+        .route(
+            "/api/v1/tenant/client-cert",
+            get(client_certs::settings_own).put(client_certs::put_settings_own),
+        )
+        .route(
+            "/api/v1/tenants/{code}/client-cas",
+            get(client_certs::list_any).post(client_certs::add_any),
+        )
+        .route(
+            "/api/v1/tenants/{code}/client-cas/{id}",
+            delete(client_certs::delete_any),
+        )
+        .route(
+            "/api/v1/tenants/{code}/crl",
+            get(client_certs::crl_any)
+                .put(client_certs::put_crl_any)
+                .delete(client_certs::delete_crl_any),
+        )
+        .route(
+            "/api/v1/tenants/{code}/client-cert",
+            get(client_certs::settings_any).put(client_certs::put_settings_any),
         )
         .route("/api/v1/users/{id}/unlock", post(policy::unlock_user))
         .route(

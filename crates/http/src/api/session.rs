@@ -34,6 +34,7 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Result<Response,
     let (mut parts, body) = req.into_parts();
     let ip = ClientIp::from_request_parts(&mut parts, &st).await?;
     let secure = is_https(&parts, &st);
+    let cert = crate::client_cert::presented(&parts, &st);
     let ua = parts
         .headers
         .get(header::USER_AGENT)
@@ -52,6 +53,7 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Result<Response,
             b.new_password.as_deref(),
             ip.as_string().as_deref(),
             ua.as_deref(),
+            cert.as_ref(),
         )
         .await?;
     let max_age = ((s.expires_at - st.svc.now_ms()) / 1000).max(1);
