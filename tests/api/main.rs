@@ -13,6 +13,7 @@ mod common;
 
 mod admin;
 mod auth;
+mod client_cert;
 mod crash;
 mod files;
 mod folders;
@@ -20,6 +21,7 @@ mod ip_allowlist;
 mod isolation;
 mod openapi;
 mod password_policy;
+mod pki;
 mod quota;
 mod scan;
 mod trash;

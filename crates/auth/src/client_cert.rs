@@ -287,9 +287,7 @@ fn refusal(e: webpki::Error) -> Refusal {
         E::CertNotValidYet { .. } => Refusal::NotYetValid,
         E::CertRevoked => Refusal::Revoked,
         E::UnknownIssuer => Refusal::UnknownIssuer,
-        E::RequiredEkuNotFoundContext(_) | E::EmptyEkuExtension => {
-            Refusal::WrongUsage
-        }
+        E::RequiredEkuNotFoundContext(_) | E::EmptyEkuExtension => Refusal::WrongUsage,
         E::BadDer | E::BadDerTime | E::TrailingData(_) => Refusal::Malformed,
         other => Refusal::Other(other.to_string()),
     }

@@ -53,7 +53,9 @@ fn from_header(parts: &Parts, state: &AppState) -> Option<ClientCert> {
     if raw.is_empty() || raw == "-" {
         return None;
     }
-    let pem = percent_encoding::percent_decode_str(raw).decode_utf8().ok()?;
+    let pem = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .ok()?;
     let chain = pem_certs(&pem);
     // Unreadable is treated as absent; the rule then refuses as usual.
     (!chain.is_empty()).then_some(ClientCert { chain })

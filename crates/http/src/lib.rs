@@ -11,8 +11,8 @@ mod state;
 mod tls;
 mod tls_serve;
 
-pub use error::ApiError;
 pub use client_cert::{DEFAULT_CLIENT_CERT_HEADER, PeerCertificates};
+pub use error::ApiError;
 pub use state::{AppState, HttpConfig};
 pub use tls::TlsConfig;
 

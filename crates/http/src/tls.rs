@@ -34,8 +34,8 @@ impl TlsConfig {
     pub fn from_files(cert: &Path, key: &Path) -> io::Result<Self> {
         let chain = std::fs::read(cert)
             .map_err(|e| invalid(format!("cannot read {}: {e}", cert.display())))?;
-        let key_pem =
-            std::fs::read(key).map_err(|e| invalid(format!("cannot read {}: {e}", key.display())))?;
+        let key_pem = std::fs::read(key)
+            .map_err(|e| invalid(format!("cannot read {}: {e}", key.display())))?;
         Self::from_pem(&chain, &key_pem)
     }
 

@@ -60,8 +60,7 @@ where
         let mut stop = stop_rx.clone();
         let done = done_rx.clone();
         tokio::spawn(async move {
-            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
-            {
+            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                 Ok(Ok(s)) => s,
                 Ok(Err(e)) => {
                     tracing::debug!(%remote, error = %e, "TLS handshake failed");
@@ -75,20 +74,23 @@ where
             let certs = stream.get_ref().1.peer_certificates().map(|c| {
                 PeerCertificates(Arc::new(c.iter().map(|d| d.as_ref().to_vec()).collect()))
             });
-            let svc = tower::ServiceExt::map_request(app, move |mut req: http::Request<Incoming>| {
-                req.extensions_mut().insert(ConnectInfo(remote));
-                if let Some(c) = &certs {
-                    req.extensions_mut().insert(c.clone());
-                }
-                req
-            });
+            let svc =
+                tower::ServiceExt::map_request(app, move |mut req: http::Request<Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo(remote));
+                    if let Some(c) = &certs {
+                        req.extensions_mut().insert(c.clone());
+                    }
+                    req
+                });
             let mut builder = Builder::new(TokioExecutor::new());
             builder
                 .http1()
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_TIMEOUT);
-            let conn = builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(svc));
+            let conn = builder.serve_connection_with_upgrades(
+                TokioIo::new(stream),
+                TowerToHyperService::new(svc),
+            );
             let mut conn = std::pin::pin!(conn);
             tokio::select! {
                 res = conn.as_mut() => {

@@ -81,10 +81,7 @@ impl Trust {
                 .is_some_and(|e| names.emails.iter().any(|n| n.eq_ignore_ascii_case(e))),
             CertUserMatch::Cn => {
                 let login = user.login.to_lowercase();
-                names
-                    .common_names
-                    .iter()
-                    .any(|n| n.to_lowercase() == login)
+                names.common_names.iter().any(|n| n.to_lowercase() == login)
             }
         };
         if named {

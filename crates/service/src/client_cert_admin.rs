@@ -7,8 +7,7 @@ use crate::client_cert::{CertUserMatch, ClientCert, Trust};
 use crate::identity::Identity;
 use crate::{Result, Service, ServiceError};
 use kura_auth::client_cert::{
-    CrlInfo, cert_pem, certs_from_pem, crl_info, crls_from_pem, parse_ca_pem,
-    parse_crl_pem,
+    CrlInfo, cert_pem, certs_from_pem, crl_info, crls_from_pem, parse_ca_pem, parse_crl_pem,
 };
 use kura_db::{DbError, NewClientCa};
 
@@ -40,7 +39,11 @@ fn bad(msg: String) -> ServiceError {
 
 impl Service {
     /// The tenant's trusted CA certificates.
-    pub async fn client_cas(&self, who: &Identity, code: Option<&str>) -> Result<Vec<ClientCaInfo>> {
+    pub async fn client_cas(
+        &self,
+        who: &Identity,
+        code: Option<&str>,
+    ) -> Result<Vec<ClientCaInfo>> {
         let t = self.policy_tenant(who, code).await?;
         Ok(self
             .db

@@ -77,7 +77,10 @@ pub struct SettingsBody {
 // call the same service method with `code` `None` or `Some`.
 
 /// `GET /api/v1/tenant/client-cas`
-pub async fn list_own(State(st): State<AppState>, Caller(who): Caller) -> Result<Response, ApiError> {
+pub async fn list_own(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+) -> Result<Response, ApiError> {
     Ok(Json(cas_json(&st.svc.client_cas(&who, None).await?)).into_response())
 }
 
@@ -140,7 +143,10 @@ pub async fn delete_any(
 }
 
 /// `GET /api/v1/tenant/crl`
-pub async fn crl_own(State(st): State<AppState>, Caller(who): Caller) -> Result<Response, ApiError> {
+pub async fn crl_own(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+) -> Result<Response, ApiError> {
     Ok(Json(crl_json(st.svc.client_crl(&who, None).await?.as_ref())).into_response())
 }
 
