@@ -377,7 +377,10 @@ mod tests {
         let cas = vec![cas[0].der.clone()];
         let now = now_ms();
         let good = leaf(&a, "alice", 1, (-1, 30));
-        assert_eq!(verify_chain(&[good.clone()], &cas, &[], now), Ok(()));
+        assert_eq!(
+            verify_chain(std::slice::from_ref(&good), &cas, &[], now),
+            Ok(())
+        );
         assert_eq!(
             verify_chain(&[leaf(&a, "old", 2, (-30, -1))], &cas, &[], now),
             Err(Refusal::Expired)
@@ -414,7 +417,7 @@ mod tests {
         let crls = parse_crl_pem(&pem, &cas).unwrap();
         assert_eq!(crl_info(&crls[0]).unwrap().revoked, 1);
         assert_eq!(
-            verify_chain(&[good.clone()], &cas, &crls, now),
+            verify_chain(std::slice::from_ref(&good), &cas, &crls, now),
             Err(Refusal::Revoked)
         );
         assert_eq!(
