@@ -60,6 +60,22 @@ const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/api/v1/tenant/policy"),
     ("GET", "/api/v1/tenants/{code}/policy"),
     ("PUT", "/api/v1/tenants/{code}/policy"),
+    ("GET", "/api/v1/tenant/client-cas"),
+    ("POST", "/api/v1/tenant/client-cas"),
+    ("DELETE", "/api/v1/tenant/client-cas/{id}"),
+    ("GET", "/api/v1/tenant/crl"),
+    ("PUT", "/api/v1/tenant/crl"),
+    ("DELETE", "/api/v1/tenant/crl"),
+    ("GET", "/api/v1/tenant/client-cert"),
+    ("PUT", "/api/v1/tenant/client-cert"),
+    ("GET", "/api/v1/tenants/{code}/client-cas"),
+    ("POST", "/api/v1/tenants/{code}/client-cas"),
+    ("DELETE", "/api/v1/tenants/{code}/client-cas/{id}"),
+    ("GET", "/api/v1/tenants/{code}/crl"),
+    ("PUT", "/api/v1/tenants/{code}/crl"),
+    ("DELETE", "/api/v1/tenants/{code}/crl"),
+    ("GET", "/api/v1/tenants/{code}/client-cert"),
+    ("PUT", "/api/v1/tenants/{code}/client-cert"),
     ("POST", "/api/v1/users/{id}/unlock"),
     ("POST", "/api/v1/users/{id}/password-reset"),
     ("POST", "/api/v1/me/password"),
@@ -134,6 +150,7 @@ fn all_service_errors() -> Vec<ServiceError> {
         },
         ServiceError::AttributeInUse(s()),
         ServiceError::InvalidCsv(vec![]),
+        ServiceError::ClientCertificateRequired(s()),
         ServiceError::Internal(s()),
     ]
 }
@@ -160,7 +177,8 @@ fn expected_status(e: &ServiceError) -> u16 {
         | E::TenantSuspended
         | E::Quarantined(..)
         | E::IpNotAllowed(_)
-        | E::PasswordExpired => 403,
+        | E::PasswordExpired
+        | E::ClientCertificateRequired(_) => 403,
         E::AccountLocked => 423,
         E::WouldLockOutCaller(_) => 409,
         E::InvalidResetToken => 400,

@@ -1,6 +1,7 @@
 //! Credentials: argon2id password hashes, random secrets, and hashes of tokens.
-//! One-time passcodes (TOTP) and their recovery codes.
+//! One-time passcodes (TOTP) and their recovery codes; client certificates.
 
+pub mod client_cert;
 pub mod otp;
 mod password_policy;
 

@@ -7,6 +7,7 @@
 mod attributes;
 mod audit;
 mod blobs;
+mod client_certs;
 mod error;
 mod nodes;
 mod otp;
@@ -25,6 +26,7 @@ mod versions;
 
 pub use attributes::AttrDefRecord;
 pub use audit::{AuditEvent, NewAuditEvent};
+pub use client_certs::{ClientCaRow, ClientCertSettingsRow, NewClientCa};
 pub use error::DbError;
 pub use nodes::{ChildCursor, CommitFile, CommitOutcome, ScanRecord, SortKey};
 pub use otp::OtpState;

@@ -49,7 +49,10 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         E::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
         E::ScannerUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         E::TooLargeToScan { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-        E::Quarantined(..) | E::IpNotAllowed(_) | E::PasswordExpired => StatusCode::FORBIDDEN,
+        E::Quarantined(..)
+        | E::IpNotAllowed(_)
+        | E::PasswordExpired
+        | E::ClientCertificateRequired(_) => StatusCode::FORBIDDEN,
         E::AccountLocked => StatusCode::LOCKED,
         E::WouldLockOutCaller(_) => StatusCode::CONFLICT,
         E::InvalidResetToken => StatusCode::BAD_REQUEST,

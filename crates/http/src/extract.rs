@@ -123,7 +123,9 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 }
 
 /// The authenticated caller. Bearer tokens win over cookies; a cookie-based
-/// caller must send the CSRF token on every state-changing request.
+/// caller must send the CSRF token on every state-changing request. The
+/// service checks the tenant's IP allowlist and client-certificate rule on
+/// every request, so the request's address and certificate go along.
 pub struct Caller(pub Identity);
 
 /// Whether a request only reads: the safe methods, and searches (a POST
@@ -163,12 +165,19 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let ip = ClientIp::from_parts(parts, state).as_string();
         let ua = user_agent(parts);
+        let cert = crate::client_cert::presented(parts, state);
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
             let auth = auth.to_str().map_err(|_| ServiceError::Unauthenticated)?;
             if let Some((user, password)) = basic_credentials(auth) {
                 let who = state
                     .svc
-                    .authenticate_app_password(&user, &password, ip.as_deref(), ua.as_deref())
+                    .authenticate_app_password(
+                        &user,
+                        &password,
+                        ip.as_deref(),
+                        ua.as_deref(),
+                        cert.as_ref(),
+                    )
                     .await?;
                 who.check_scope(reads_only(parts))?;
                 return Ok(Self(who));
@@ -181,7 +190,7 @@ impl FromRequestParts<AppState> for Caller {
                 .ok_or(ServiceError::Unauthenticated)?;
             let who = state
                 .svc
-                .authenticate_token(token, ip.as_deref(), ua.as_deref())
+                .authenticate_token(token, ip.as_deref(), ua.as_deref(), cert.as_ref())
                 .await?;
             who.check_scope(reads_only(parts))?;
             return Ok(Self(who));
@@ -191,7 +200,7 @@ impl FromRequestParts<AppState> for Caller {
         };
         let who = state
             .svc
-            .authenticate_session(secret, ip.as_deref(), ua.as_deref())
+            .authenticate_session(secret, ip.as_deref(), ua.as_deref(), cert.as_ref())
             .await?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {

@@ -3,13 +3,18 @@
 //! extractor, one set of security headers.
 
 mod api;
+mod client_cert;
 mod error;
 mod extract;
 mod headers;
 mod state;
+mod tls;
+mod tls_serve;
 
+pub use client_cert::{DEFAULT_CLIENT_CERT_HEADER, PeerCertificates};
 pub use error::ApiError;
 pub use state::{AppState, HttpConfig};
+pub use tls::TlsConfig;
 
 use axum::Router;
 
@@ -18,6 +23,15 @@ pub fn router(state: AppState) -> Router {
     api::routes()
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
+}
+
+/// The router with the layers every connection gets (tracing, request ids).
+fn app(state: AppState) -> Router {
+    use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+    router(state)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
 /// Serves the application on `listener` until `shutdown` resolves, then lets
@@ -32,11 +46,7 @@ where
     F: std::future::Future<Output = ()> + Send + 'static,
 {
     use axum::serve::ListenerExt;
-    use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-    let app = router(state)
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+    let app = app(state);
     let listener = listener.tap_io(|tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
@@ -48,4 +58,18 @@ where
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+/// As `serve`, over TLS: HTTP/2 and HTTP/1.1 by ALPN, and each request
+/// carries the client certificate of its connection (if the client sent one).
+pub async fn serve_tls<F>(
+    listener: tokio::net::TcpListener,
+    tls: TlsConfig,
+    state: AppState,
+    shutdown: F,
+) -> std::io::Result<()>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    tls_serve::serve_tls(listener, tls, app(state), shutdown).await
 }

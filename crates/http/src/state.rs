@@ -12,6 +12,9 @@ pub struct HttpConfig {
     pub trusted_proxies: Vec<IpNet>,
     /// Force the Secure cookie flag even on plain http (e.g. TLS terminated by an untrusted hop).
     pub force_secure_cookies: bool,
+    /// The header in which a trusted proxy passes the client certificate
+    /// (URL-escaped PEM); `None`: `X-Client-Cert`.
+    pub client_cert_header: Option<axum::http::HeaderName>,
 }
 
 impl HttpConfig {

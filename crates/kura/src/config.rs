@@ -33,6 +33,13 @@ pub struct ServerConfig {
     pub shutdown_grace_seconds: u64,
     /// How often the janitor runs (0 disables the periodic run; start-up still runs).
     pub janitor_interval_seconds: u64,
+    /// PEM certificate chain: with `tls_key`, Kura serves HTTPS itself and
+    /// asks clients for certificates (tenants may require them).
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Header in which a trusted proxy passes the client certificate (URL-escaped PEM).
+    pub client_cert_header: String,
 }
 
 impl Default for ServerConfig {
@@ -44,6 +51,9 @@ impl Default for ServerConfig {
             force_secure_cookies: false,
             shutdown_grace_seconds: 30,
             janitor_interval_seconds: 300,
+            tls_cert: None,
+            tls_key: None,
+            client_cert_header: "X-Client-Cert".into(),
         }
     }
 }

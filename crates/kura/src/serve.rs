@@ -51,16 +51,32 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
                 })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let client_cert_header = axum::http::HeaderName::try_from(cfg.server.client_cert_header.trim())
+        .with_context(|| {
+            format!(
+                "server.client_cert_header: {:?} is not a header name",
+                cfg.server.client_cert_header
+            )
+        })?;
     let http_cfg = HttpConfig {
         trusted_proxies,
         force_secure_cookies: cfg.server.force_secure_cookies,
+        client_cert_header: Some(client_cert_header),
+    };
+    let tls = match (&cfg.server.tls_cert, &cfg.server.tls_key) {
+        (Some(c), Some(k)) => {
+            Some(kura_http::TlsConfig::from_files(c, k).context("server.tls_cert / tls_key")?)
+        }
+        (None, None) => None,
+        _ => anyhow::bail!("server.tls_cert and server.tls_key must be set together"),
     };
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, data_dir = %cfg.server.data_dir.display(), backend = ?svc.db().backend(), "kura is serving");
-    eprintln!("Kura is listening on http://{addr}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    eprintln!("Kura is listening on {scheme}://{addr}");
 
     if cfg.server.janitor_interval_seconds > 0 {
         let svc = svc.clone();
@@ -106,13 +122,14 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 
     let grace = Duration::from_secs(cfg.server.shutdown_grace_seconds);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(kura_http::serve(
-        listener,
-        AppState::new(svc.clone(), http_cfg),
-        async move {
-            stop_rx.await.ok();
-        },
-    ));
+    let state = AppState::new(svc.clone(), http_cfg);
+    let stop = async move {
+        stop_rx.await.ok();
+    };
+    let server = match tls {
+        Some(tls) => tokio::spawn(kura_http::serve_tls(listener, tls, state, stop)),
+        None => tokio::spawn(kura_http::serve(listener, state, stop)),
+    };
     shutdown_signal().await;
     tracing::info!("shutting down: no new connections; in-flight requests may finish");
     stop_tx.send(()).ok();

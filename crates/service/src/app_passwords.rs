@@ -18,6 +18,7 @@ impl Service {
         password: &str,
         ip: Option<&str>,
         user_agent: Option<&str>,
+        cert: Option<&crate::ClientCert>,
     ) -> Result<Identity> {
         let (tenant, login) = user
             .split_once('/')
@@ -26,7 +27,9 @@ impl Service {
         let (Ok(tenant), Ok(login)) = (TenantCode::parse(tenant), validate_login(login)) else {
             return Err(ServiceError::Unauthenticated);
         };
-        let who = self.authenticate_token(password, ip, user_agent).await?;
+        let who = self
+            .authenticate_token(password, ip, user_agent, cert)
+            .await?;
         // The token names its owner; a different user name is a wrong guess,
         // not a way to borrow someone's token.
         let same_login = name_key(&who.user.login) == name_key(&login);

@@ -69,6 +69,8 @@ pub enum ServiceError {
     AccountLocked,
     #[error("{0}")]
     WouldLockOutCaller(String),
+    #[error("{0}")]
+    ClientCertificateRequired(String),
     #[error("this password has expired; sign in again with a new_password to change it")]
     PasswordExpired,
     #[error("the reset token is unknown, used or expired; ask your administrator for a new one")]
@@ -129,6 +131,7 @@ impl ServiceError {
             Self::TooManyAttempts(_) => "too_many_attempts",
             Self::PasswordExpired => "password_expired",
             Self::WouldLockOutCaller(_) => "would_lock_out_caller",
+            Self::ClientCertificateRequired(_) => "client_certificate_required",
             Self::InvalidResetToken => "invalid_reset_token",
             Self::OtpRequired(_) => "otp_required",
             Self::InvalidOtp => "invalid_otp",

@@ -10,6 +10,8 @@ mod audit_sink;
 mod auth;
 mod auth_cache;
 mod auth_events;
+mod client_cert;
+mod client_cert_admin;
 mod error;
 mod files;
 mod folders;
@@ -35,11 +37,14 @@ pub use admin::{Bootstrap, NewTenant, NewUser, TenantChanges};
 pub use attribute_csv::{CsvEncoding, CsvImportReport, CsvRowError};
 pub use attributes::{AttributeChange, AttributeView, NewAttribute};
 pub use auth::NewSession;
+pub use client_cert::{CertUserMatch, ClientCert};
+pub use client_cert_admin::{ClientCaInfo, ClientCrlInfo};
 pub use error::{Result, ServiceError};
 pub use files::{Download, PutOptions, PutResult};
 pub use folders::{ListOptions, Page};
 pub use identity::{AuthMethod, Identity};
 pub use janitor::JanitorReport;
+pub use kura_auth::client_cert::CrlInfo;
 pub use kura_db::Detection;
 pub use kura_db::{Backend, Db, SortKey, TokenInfo, Usage};
 pub use kura_storage::{BlobStore, StorageConfig};
@@ -113,6 +118,8 @@ pub struct Service {
     login_throttle: Arc<login_throttle::LoginThrottle>,
     /// Tenants' attribute schemas, briefly.
     schema_cache: Arc<attributes::SchemaCache>,
+    /// Tenants' client-certificate trust (CAs, CRL), cached like credentials.
+    client_trust: Arc<client_cert::TrustCache>,
 }
 
 impl Service {
@@ -126,6 +133,7 @@ impl Service {
             cfg.login_failures_per_ip,
             cfg.login_failure_window_ms,
         ));
+        let client_trust = Arc::new(client_cert::TrustCache::new(ttl));
         Self {
             db,
             blobs,
@@ -138,6 +146,7 @@ impl Service {
             engine_cache: Arc::default(),
             login_throttle,
             schema_cache: Arc::default(),
+            client_trust,
         }
     }
 

@@ -146,7 +146,12 @@ impl Service {
     }
 
     /// A live half session (never a full one), checked like any session.
-    async fn half_session(&self, secret: &str, ip: Option<&str>) -> Result<Half> {
+    async fn half_session(
+        &self,
+        secret: &str,
+        ip: Option<&str>,
+        cert: Option<&crate::ClientCert>,
+    ) -> Result<Half> {
         let id_hash = secret_hash(secret);
         let s = match self.db.session(&id_hash).await {
             Ok(s) => s,
@@ -170,6 +175,8 @@ impl Service {
             return Err(ServiceError::TenantSuspended);
         }
         crate::ip_policy::check_ip(&s.tenant, s.user.role, ip)?;
+        self.check_client_cert(&s.tenant, Some(&s.user), cert, ip, None)
+            .await?;
         Ok(Half {
             id_hash,
             stage: s.stage,
@@ -187,12 +194,13 @@ impl Service {
         code: &str,
         ip: Option<&str>,
         user_agent: Option<&str>,
+        cert: Option<&crate::ClientCert>,
     ) -> Result<NewSession> {
         let client: Option<std::net::IpAddr> = ip.and_then(|s| s.parse().ok());
         if let Some(wait) = self.login_throttle.blocked(client, self.now()) {
             return Err(ServiceError::TooManyAttempts(wait));
         }
-        let h = self.half_session(secret, ip).await?;
+        let h = self.half_session(secret, ip, cert).await?;
         if h.stage != SessionStage::Otp.as_str() {
             return Err(ServiceError::OtpRequired(
                 "set up a one-time passcode first (POST /api/v1/me/otp)".into(),
@@ -284,8 +292,13 @@ impl Service {
 
     /// The caller of an enrolment request: a full browser session, or a half
     /// session of stage `enrol`. Bearer tokens cannot set up OTP.
-    pub async fn otp_caller(&self, secret: &str, ip: Option<&str>) -> Result<OtpCaller> {
-        match self.authenticate_session(secret, ip, None).await {
+    pub async fn otp_caller(
+        &self,
+        secret: &str,
+        ip: Option<&str>,
+        cert: Option<&crate::ClientCert>,
+    ) -> Result<OtpCaller> {
+        match self.authenticate_session(secret, ip, None, cert).await {
             Ok(who) => {
                 let crate::identity::AuthMethod::Session { csrf_token } = who.method else {
                     return Err(ServiceError::Unauthenticated);
@@ -300,7 +313,7 @@ impl Service {
                 })
             }
             Err(ServiceError::OtpRequired(_)) => {
-                let h = self.half_session(secret, ip).await?;
+                let h = self.half_session(secret, ip, cert).await?;
                 if h.stage != SessionStage::Enrol.as_str() {
                     return Err(ServiceError::OtpRequired(
                         "enter your one-time passcode first (POST /api/v1/session/otp)".into(),

@@ -60,7 +60,7 @@ fn range(name: &str, v: i64, lo: i64, hi: i64) -> Result<()> {
 impl Service {
     /// The tenant a policy call is about: the caller's own (tenant admins),
     /// or `code` (the operator).
-    async fn policy_tenant(&self, who: &Identity, code: Option<&str>) -> Result<Tenant> {
+    pub(crate) async fn policy_tenant(&self, who: &Identity, code: Option<&str>) -> Result<Tenant> {
         match code {
             Some(c) => self.tenant(who, c).await,
             None => {
@@ -97,13 +97,15 @@ impl Service {
     }
 
     /// Changes a tenant's policy. Refused with `would_lock_out_caller` if the
-    /// caller's own address would no longer be allowed, unless `confirm`.
+    /// caller's own address, or the client certificate of the caller's
+    /// current request (`presented`), would no longer be allowed, unless `confirm`.
     pub async fn set_tenant_policy(
         &self,
         who: &Identity,
         code: Option<&str>,
         change: TenantPolicyChange,
         confirm: bool,
+        presented: Option<&crate::ClientCert>,
     ) -> Result<TenantPolicy> {
         let t = self.policy_tenant(who, code).await?;
         let list =
@@ -154,6 +156,10 @@ impl Service {
                 "this policy would shut out your own address ({}); include it, or repeat with ?confirm=true",
                 who.ip.as_deref().unwrap_or("unknown")
             )));
+        }
+        if own && !confirm && next.client_cert_required {
+            let trust = self.client_trust(t.id).await?;
+            self.guard_cert_lock_out(who, &next, &trust, presented, confirm)?;
         }
         let ip_allow = store_cidrs(next.ip_allow.as_deref());
         let ip_allow_admin = store_cidrs(next.ip_allow_admin.as_deref());

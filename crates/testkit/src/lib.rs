@@ -95,6 +95,33 @@ impl TestServer {
         Self::start_on_with(backend, db_url, data_dir, cfg, http, Scanning::Disabled).await
     }
 
+    /// Starts a server that serves HTTPS itself with `tls` (and so asks
+    /// clients for certificates); `base` is `https://127.0.0.1:<port>`.
+    pub async fn start_tls(
+        backend: Backend,
+        cfg: ServiceConfig,
+        http: HttpConfig,
+        tls: kura_http::TlsConfig,
+    ) -> Self {
+        let data_dir =
+            std::env::temp_dir().join(format!("kura-test-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&data_dir).unwrap();
+        let db_url = match backend {
+            Backend::Sqlite => format!("sqlite://{}?mode=rwc", data_dir.join("kura.db").display()),
+            Backend::Postgres => fresh_pg_database().await,
+        };
+        Self::launch(
+            backend,
+            db_url,
+            data_dir,
+            cfg,
+            http,
+            Scanning::Disabled,
+            Some(tls),
+        )
+        .await
+    }
+
     /// `start_on` with a choice of scanning.
     pub async fn start_on_with(
         backend: Backend,
@@ -104,6 +131,18 @@ impl TestServer {
         http: HttpConfig,
         scanning: Scanning,
     ) -> Self {
+        Self::launch(backend, db_url, data_dir, cfg, http, scanning, None).await
+    }
+
+    async fn launch(
+        backend: Backend,
+        db_url: String,
+        data_dir: PathBuf,
+        cfg: ServiceConfig,
+        http: HttpConfig,
+        scanning: Scanning,
+        tls: Option<kura_http::TlsConfig>,
+    ) -> Self {
         let db = Db::connect(&db_url, 8).await.unwrap();
         db.migrate().await.unwrap();
         let blobs = BlobStore::local(&data_dir.join("blobs")).unwrap();
@@ -111,15 +150,17 @@ impl TestServer {
         let svc = Service::new(db, blobs, Arc::new(clock.clone()), cfg).with_scanning(scanning);
         svc.janitor_pass(true).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base = format!("{scheme}://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(kura_http::serve(
-            listener,
-            AppState::new(svc.clone(), http),
-            async move {
-                rx.await.ok();
-            },
-        ));
+        let state = AppState::new(svc.clone(), http);
+        let stop = async move {
+            rx.await.ok();
+        };
+        let task = match tls {
+            Some(tls) => tokio::spawn(kura_http::serve_tls(listener, tls, state, stop)),
+            None => tokio::spawn(kura_http::serve(listener, state, stop)),
+        };
         Self {
             base,
             svc,

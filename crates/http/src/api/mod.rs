@@ -2,6 +2,7 @@
 
 mod admin;
 mod attributes;
+mod client_certs;
 mod file_meta;
 mod files;
 mod folders;
@@ -10,7 +11,7 @@ pub(crate) mod json;
 mod openapi;
 mod ops;
 mod otp;
-mod policy;
+pub(crate) mod policy;
 mod saved_searches;
 mod scan;
 mod search;
@@ -99,6 +100,42 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/tenants/{code}/policy",
             get(policy::get_any).put(policy::put_any),
+        )
+        .route(
+            "/api/v1/tenant/client-cas",
+            get(client_certs::list_own).post(client_certs::add_own),
+        )
+        .route(
+            "/api/v1/tenant/client-cas/{id}",
+            delete(client_certs::delete_own),
+        )
+        .route(
+            "/api/v1/tenant/crl",
+            get(client_certs::crl_own)
+                .put(client_certs::put_crl_own)
+                .delete(client_certs::delete_crl_own),
+        )
+        .route(
+            "/api/v1/tenant/client-cert",
+            get(client_certs::settings_own).put(client_certs::put_settings_own),
+        )
+        .route(
+            "/api/v1/tenants/{code}/client-cas",
+            get(client_certs::list_any).post(client_certs::add_any),
+        )
+        .route(
+            "/api/v1/tenants/{code}/client-cas/{id}",
+            delete(client_certs::delete_any),
+        )
+        .route(
+            "/api/v1/tenants/{code}/crl",
+            get(client_certs::crl_any)
+                .put(client_certs::put_crl_any)
+                .delete(client_certs::delete_crl_any),
+        )
+        .route(
+            "/api/v1/tenants/{code}/client-cert",
+            get(client_certs::settings_any).put(client_certs::put_settings_any),
         )
         .route("/api/v1/users/{id}/unlock", post(policy::unlock_user))
         .route(

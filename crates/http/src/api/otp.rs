@@ -25,6 +25,7 @@ pub struct CodeBody {
 /// The request split into what the handlers need.
 struct Ctx {
     parts: axum::http::request::Parts,
+    cert: Option<kura_service::ClientCert>,
     ip: Option<String>,
     ua: Option<String>,
     secure: bool,
@@ -37,9 +38,11 @@ async fn ctx(st: &AppState, req: Request) -> Result<(Ctx, axum::body::Body), Api
         .as_string();
     let ua = user_agent(&parts);
     let secure = is_https(&parts, st);
+    let cert = crate::client_cert::presented(&parts, st);
     Ok((
         Ctx {
             parts,
+            cert,
             ip,
             ua,
             secure,
@@ -74,7 +77,10 @@ async fn otp_caller(st: &AppState, c: &Ctx) -> Result<(OtpCaller, String), ApiEr
         .into());
     }
     let secret = session_secret(c)?;
-    let who = st.svc.otp_caller(&secret, c.ip.as_deref()).await?;
+    let who = st
+        .svc
+        .otp_caller(&secret, c.ip.as_deref(), c.cert.as_ref())
+        .await?;
     if c.parts.method != Method::GET {
         let presented = c
             .parts
@@ -93,7 +99,13 @@ pub async fn complete(State(st): State<AppState>, req: Request) -> Result<Respon
     let code = code_body(&st, &c, body).await?;
     let s = st
         .svc
-        .complete_otp(&secret, &code, c.ip.as_deref(), c.ua.as_deref())
+        .complete_otp(
+            &secret,
+            &code,
+            c.ip.as_deref(),
+            c.ua.as_deref(),
+            c.cert.as_ref(),
+        )
         .await?;
     Ok(session_response(&st, &s, c.secure, serde_json::Map::new()))
 }

@@ -1,6 +1,7 @@
 //! Authentication policy (`/api/v1/tenant/policy`, `/api/v1/tenants/{code}/policy`),
 //! unlocking users, and password changes and resets.
 
+use crate::client_cert::Presented;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::state::AppState;
@@ -39,7 +40,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>
 #[derive(Deserialize, Default)]
 pub struct ConfirmQuery {
     #[serde(default)]
-    confirm: bool,
+    pub(crate) confirm: bool,
 }
 
 fn change(b: PolicyBody) -> kura_service::TenantPolicyChange {
@@ -70,12 +71,13 @@ pub async fn get_own(
 pub async fn put_own(
     State(st): State<AppState>,
     Caller(who): Caller,
+    Presented(cert): Presented,
     ApiQuery(q): ApiQuery<ConfirmQuery>,
     ApiJson(b): ApiJson<PolicyBody>,
 ) -> Result<Response, ApiError> {
     let p = st
         .svc
-        .set_tenant_policy(&who, None, change(b), q.confirm)
+        .set_tenant_policy(&who, None, change(b), q.confirm, cert.as_ref())
         .await?;
     Ok(Json(p).into_response())
 }
@@ -93,13 +95,14 @@ pub async fn get_any(
 pub async fn put_any(
     State(st): State<AppState>,
     Caller(who): Caller,
+    Presented(cert): Presented,
     ApiPath(code): ApiPath<String>,
     ApiQuery(q): ApiQuery<ConfirmQuery>,
     ApiJson(b): ApiJson<PolicyBody>,
 ) -> Result<Response, ApiError> {
     let p = st
         .svc
-        .set_tenant_policy(&who, Some(&code), change(b), q.confirm)
+        .set_tenant_policy(&who, Some(&code), change(b), q.confirm, cert.as_ref())
         .await?;
     Ok(Json(p).into_response())
 }

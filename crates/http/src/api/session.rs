@@ -34,6 +34,7 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Result<Response,
     let (mut parts, body) = req.into_parts();
     let ip = ClientIp::from_request_parts(&mut parts, &st).await?;
     let secure = is_https(&parts, &st);
+    let cert = crate::client_cert::presented(&parts, &st);
     let ua = user_agent(&parts);
     let ApiJson(b): ApiJson<LoginBody> = <ApiJson<LoginBody> as axum::extract::FromRequest<
         AppState,
@@ -48,6 +49,7 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Result<Response,
             b.new_password.as_deref(),
             ip.as_string().as_deref(),
             ua.as_deref(),
+            cert.as_ref(),
         )
         .await?;
     Ok(session_response(&st, &s, secure, serde_json::Map::new()))
