@@ -1,6 +1,7 @@
 //! Credentials: argon2id password hashes, random secrets, and hashes of tokens.
-//! Later: TOTP, OIDC, client certificates and IP policy.
+//! OpenID Connect sign-in (`oidc`). Later: TOTP, client certificates.
 
+pub mod oidc;
 mod password_policy;
 
 pub use password_policy::{MAX_PASSWORD_BYTES, is_common_password, password_problem};

@@ -12,6 +12,9 @@ pub struct HttpConfig {
     pub trusted_proxies: Vec<IpNet>,
     /// Force the Secure cookie flag even on plain http (e.g. TLS terminated by an untrusted hop).
     pub force_secure_cookies: bool,
+    /// The URL browsers reach Kura at (scheme, host, port, no trailing
+    /// slash); single sign-on's callback URL is built from it.
+    pub public_url: String,
 }
 
 impl HttpConfig {
@@ -22,6 +25,14 @@ impl HttpConfig {
             v4 => v4,
         };
         self.trusted_proxies.iter().any(|n| n.contains(&ip))
+    }
+
+    /// The single sign-on callback URL to register at identity providers.
+    pub fn sso_redirect_uri(&self) -> String {
+        format!(
+            "{}/api/v1/sso/callback",
+            self.public_url.trim_end_matches('/')
+        )
     }
 }
 

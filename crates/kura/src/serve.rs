@@ -51,14 +51,20 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
                 })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let http_cfg = HttpConfig {
-        trusted_proxies,
-        force_secure_cookies: cfg.server.force_secure_cookies,
-    };
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
     let addr = listener.local_addr()?;
+    let public_url = match cfg.server.public_url.trim().trim_end_matches('/') {
+        "" => format!("http://{addr}"),
+        u if u.starts_with("https://") || u.starts_with("http://") => u.to_string(),
+        u => anyhow::bail!("server.public_url: {u:?} must start with https:// or http://"),
+    };
+    let http_cfg = HttpConfig {
+        trusted_proxies,
+        force_secure_cookies: cfg.server.force_secure_cookies,
+        public_url,
+    };
     tracing::info!(%addr, data_dir = %cfg.server.data_dir.display(), backend = ?svc.db().backend(), "kura is serving");
     eprintln!("Kura is listening on http://{addr}");
 

@@ -75,6 +75,14 @@ pub enum ServiceError {
     InvalidResetToken,
     #[error("too many failed sign-ins from this address; try again in {0} seconds")]
     TooManyAttempts(u64),
+    #[error(
+        "this tenant signs in through its identity provider only (single sign-on); use GET /api/v1/sso/{{tenant}}/login"
+    )]
+    SsoRequired,
+    #[error("single sign-on failed: {0}")]
+    SsoFailed(String),
+    #[error("the identity provider could not be reached or understood: {0}")]
+    SsoProviderUnavailable(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -112,6 +120,9 @@ impl ServiceError {
             Self::PasswordExpired => "password_expired",
             Self::WouldLockOutCaller(_) => "would_lock_out_caller",
             Self::InvalidResetToken => "invalid_reset_token",
+            Self::SsoRequired => "sso_required",
+            Self::SsoFailed(_) => "sso_failed",
+            Self::SsoProviderUnavailable(_) => "sso_provider_unavailable",
             Self::Internal(_) => "internal",
         }
     }

@@ -20,12 +20,15 @@ mod passwords;
 mod paths;
 mod rescan;
 mod scanning;
+mod sso;
+mod sso_config;
 mod tenant_policy;
 mod trash;
 mod tree;
 mod versions;
 
 pub use admin::{Bootstrap, NewTenant, NewUser, TenantChanges};
+pub use auth::NewSession;
 pub use error::{Result, ServiceError};
 pub use files::{Download, PutOptions, PutResult};
 pub use folders::{ListOptions, Page};
@@ -38,6 +41,8 @@ pub use my_sessions::SessionView;
 pub use passwords::ResetToken;
 pub use rescan::{RescanOptions, RescanReport};
 pub use scanning::{ScannerStatus, Scanning, refuse_quarantined};
+pub use sso::{SSO_PENDING_MS, SsoCallback, SsoDone, SsoOption, SsoStart, safe_return_path};
+pub use sso_config::{SsoConfigChange, SsoConfigView};
 pub use tenant_policy::{TenantPolicy, TenantPolicyChange};
 pub use trash::TrashItem;
 
@@ -65,6 +70,8 @@ pub struct ServiceConfig {
     pub login_failures_per_ip: u32,
     /// The window of `login_failures_per_ip`.
     pub login_failure_window_ms: i64,
+    /// Accept `http://` OpenID issuers (tests and closed networks only).
+    pub sso_allow_http_issuers: bool,
 }
 
 impl Default for ServiceConfig {
@@ -78,6 +85,7 @@ impl Default for ServiceConfig {
             auth_cache_ms: 5_000,
             login_failures_per_ip: 50,
             login_failure_window_ms: 15 * 60_000,
+            sso_allow_http_issuers: false,
         }
     }
 }
@@ -99,6 +107,8 @@ pub struct Service {
     engine_cache: Arc<std::sync::Mutex<Option<(std::time::Instant, String)>>>,
     /// Failed sign-ins per client address.
     login_throttle: Arc<login_throttle::LoginThrottle>,
+    /// The OpenID Connect relying party (provider metadata cache).
+    oidc: Arc<kura_auth::oidc::Oidc>,
 }
 
 impl Service {
@@ -123,6 +133,7 @@ impl Service {
             scanning: Scanning::default(),
             engine_cache: Arc::default(),
             login_throttle,
+            oidc: Arc::new(kura_auth::oidc::Oidc::new()),
         }
     }
 

@@ -113,6 +113,10 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let mut http = http;
+        if http.public_url.is_empty() {
+            http.public_url = base.clone();
+        }
         let task = tokio::spawn(kura_http::serve(
             listener,
             AppState::new(svc.clone(), http),

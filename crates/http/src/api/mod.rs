@@ -10,6 +10,7 @@ mod ops;
 mod policy;
 mod scan;
 mod session;
+mod sso;
 mod tokens;
 mod trash;
 mod versions;
@@ -64,6 +65,17 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/tenants/{code}/policy",
             get(policy::get_any).put(policy::put_any),
         )
+        .route(
+            "/api/v1/tenant/sso",
+            get(sso::get_own).put(sso::put_own).delete(sso::delete_own),
+        )
+        .route(
+            "/api/v1/tenants/{code}/sso",
+            get(sso::get_any).put(sso::put_any).delete(sso::delete_any),
+        )
+        .route("/api/v1/sso/callback", get(sso::callback))
+        .route("/api/v1/sso/{tenant}", get(sso::option))
+        .route("/api/v1/sso/{tenant}/login", get(sso::login))
         .route("/api/v1/users/{id}/unlock", post(policy::unlock_user))
         .route(
             "/api/v1/users/{id}/password-reset",

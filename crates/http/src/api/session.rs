@@ -21,7 +21,7 @@ pub struct LoginBody {
     new_password: Option<String>,
 }
 
-fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> Option<HeaderValue> {
+pub(crate) fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> Option<HeaderValue> {
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}"
@@ -54,7 +54,6 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Result<Response,
             ua.as_deref(),
         )
         .await?;
-    let max_age = ((s.expires_at - st.svc.now_ms()) / 1000).max(1);
     let mut res = Json(json!({
         "csrf_token": s.csrf_token,
         "expires": rfc3339(s.expires_at),
@@ -62,12 +61,23 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Result<Response,
         "tenant": { "code": s.identity.tenant.code, "name": s.identity.tenant.name },
     }))
     .into_response();
+    set_session_cookie(&mut res, &st, &s, secure);
+    Ok(res)
+}
+
+/// Sets the cookie of a session just opened (password or SSO sign-in).
+pub(crate) fn set_session_cookie(
+    res: &mut Response,
+    st: &AppState,
+    s: &kura_service::NewSession,
+    secure: bool,
+) {
+    let max_age = ((s.expires_at - st.svc.now_ms()) / 1000).max(1);
     if let Some(c) = session_cookie(&s.secret, max_age, secure) {
-        res.headers_mut().insert(header::SET_COOKIE, c);
+        res.headers_mut().append(header::SET_COOKIE, c);
     }
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
 }
 
 /// `DELETE /api/v1/session`
@@ -75,12 +85,17 @@ pub async fn logout(State(st): State<AppState>, req: Request) -> Result<Response
     let (mut parts, _) = req.into_parts();
     let secure = is_https(&parts, &st);
     let Caller(who) = Caller::from_request_parts(&mut parts, &st).await?;
+    // A session opened by SSO is told where to end the provider's session too.
+    let provider_logout = st.svc.sso_end_session_url(&who).await;
     if let AuthMethod::Session { .. } = who.method
         && let Some(secret) = crate::extract::cookie(&parts, SESSION_COOKIE)
     {
         st.svc.logout(secret).await?;
     }
-    let mut res = StatusCode::NO_CONTENT.into_response();
+    let mut res = match provider_logout {
+        Some(url) => Json(json!({ "provider_logout_url": url })).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    };
     if let Some(c) = session_cookie("", 0, secure) {
         res.headers_mut().insert(header::SET_COOKIE, c);
     }
