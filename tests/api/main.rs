@@ -22,5 +22,7 @@ mod openapi;
 mod password_policy;
 mod quota;
 mod scan;
+mod sso;
+mod sso_forged;
 mod trash;
 mod versions;

@@ -41,6 +41,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/api/v1/tenant/policy"),
     ("GET", "/api/v1/tenants/{code}/policy"),
     ("PUT", "/api/v1/tenants/{code}/policy"),
+    ("GET", "/api/v1/tenant/sso"),
+    ("PUT", "/api/v1/tenant/sso"),
+    ("DELETE", "/api/v1/tenant/sso"),
+    ("GET", "/api/v1/tenants/{code}/sso"),
+    ("PUT", "/api/v1/tenants/{code}/sso"),
+    ("DELETE", "/api/v1/tenants/{code}/sso"),
+    ("GET", "/api/v1/sso/callback"),
+    ("GET", "/api/v1/sso/{code}"),
+    ("GET", "/api/v1/sso/{code}/login"),
     ("POST", "/api/v1/users/{id}/unlock"),
     ("POST", "/api/v1/users/{id}/password-reset"),
     ("POST", "/api/v1/me/password"),
@@ -105,6 +114,9 @@ fn all_service_errors() -> Vec<ServiceError> {
         ServiceError::PasswordExpired,
         ServiceError::InvalidResetToken,
         ServiceError::WouldLockOutCaller(s()),
+        ServiceError::SsoRequired,
+        ServiceError::SsoFailed(s()),
+        ServiceError::SsoProviderUnavailable(s()),
         ServiceError::Internal(s()),
     ]
 }
@@ -124,7 +136,10 @@ fn expected_status(e: &ServiceError) -> u16 {
         | E::TenantSuspended
         | E::Quarantined(..)
         | E::IpNotAllowed(_)
-        | E::PasswordExpired => 403,
+        | E::PasswordExpired
+        | E::SsoRequired
+        | E::SsoFailed(_) => 403,
+        E::SsoProviderUnavailable(_) => 502,
         E::AccountLocked => 423,
         E::WouldLockOutCaller(_) => 409,
         E::InvalidResetToken => 400,

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod clamd;
+pub mod oidc;
 
 use kura_core::Role;
 use kura_core::clock::ManualClock;

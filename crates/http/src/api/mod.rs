@@ -74,8 +74,8 @@ pub fn routes() -> Router<AppState> {
             get(sso::get_any).put(sso::put_any).delete(sso::delete_any),
         )
         .route("/api/v1/sso/callback", get(sso::callback))
-        .route("/api/v1/sso/{tenant}", get(sso::option))
-        .route("/api/v1/sso/{tenant}/login", get(sso::login))
+        .route("/api/v1/sso/{code}", get(sso::option))
+        .route("/api/v1/sso/{code}/login", get(sso::login))
         .route("/api/v1/users/{id}/unlock", post(policy::unlock_user))
         .route(
             "/api/v1/users/{id}/password-reset",
