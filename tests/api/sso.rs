@@ -220,6 +220,20 @@ async fn sso_signs_in_the_matching_user_of_that_tenant_only(b: Backend) {
         .unwrap();
     assert!(!users.to_string().contains("carol"), "{users}");
 
+    // Matching by subject: the provider's `sub` is the Kura login.
+    let r = call(&s, &admin, Method::PUT, "/api/v1/tenant/sso")
+        .json(&json!({"issuer": p.issuer, "client_id": CLIENT_ID, "match_claim": "sub"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (br, r) = sso_login(&s, "acme", "alice", None).await;
+    assert_eq!(r.status(), 303);
+    let v: Value = me(&s, &br).await.json().await.unwrap();
+    assert_eq!(v["user"]["login"], "alice");
+    let (_, r) = sso_login(&s, "acme", "carol", None).await;
+    problem(r, StatusCode::FORBIDDEN, "sso_failed").await;
+
     let acts = actions(&s, "acme").await;
     assert!(acts.iter().any(|(a, _)| a == "sso.login"), "{acts:?}");
     assert!(

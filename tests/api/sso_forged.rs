@@ -133,7 +133,7 @@ async fn attempt(
 fn good(issuer: &str, nonce: &str) -> Value {
     json!({
         "iss": issuer,
-        "sub": "sub-alice",
+        "sub": "alice",
         "aud": CLIENT_ID,
         "iat": now_s(),
         "exp": now_s() + 300,

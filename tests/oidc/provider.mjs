@@ -5,20 +5,16 @@
 //
 // Environment:
 //   OIDC_CLIENTS  JSON array of {client_id, client_secret, redirect_uris}
-//   OIDC_ACCOUNTS JSON array of {login, sub, email, email_verified, name}
+//   OIDC_ACCOUNTS JSON array of {login, email, email_verified, name}; the
+//                 login typed on the sign-in page is also the subject (sub)
 // Prints "READY <port>" once it listens; the issuer is http://127.0.0.1:<port>.
 import http from 'node:http';
 import Provider from 'oidc-provider';
 
 const clients = JSON.parse(process.env.OIDC_CLIENTS || '[]');
 const accounts = JSON.parse(process.env.OIDC_ACCOUNTS || '[]');
-// The dev sign-in page hands the typed login to findAccount; later calls
-// pass the subject. Either finds the account.
-const byId = new Map();
-for (const a of accounts) {
-  byId.set(a.login, a);
-  byId.set(a.sub, a);
-}
+// The development sign-in page makes the typed login the account id (= sub).
+const byId = new Map(accounts.map((a) => [a.login, a]));
 
 const server = http.createServer();
 server.listen(0, '127.0.0.1', () => {
@@ -42,10 +38,10 @@ server.listen(0, '127.0.0.1', () => {
       const a = byId.get(id);
       if (!a) return undefined;
       return {
-        accountId: a.sub,
+        accountId: a.login,
         async claims() {
           return {
-            sub: a.sub,
+            sub: a.login,
             email: a.email,
             email_verified: a.email_verified,
             name: a.name,
@@ -62,3 +58,5 @@ server.listen(0, '127.0.0.1', () => {
 });
 
 process.on('SIGTERM', () => process.exit(0));
+// A test that stopped reading our output must not crash the provider.
+process.stdout.on('error', () => {});

@@ -15,20 +15,19 @@ pub const CLIENT_SECRET: &str = "kura-test-client-secret";
 /// An account at the provider.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Account {
-    /// What is typed on the provider's sign-in page.
+    /// What is typed on the provider's sign-in page, and the subject
+    /// (`sub`) of its tokens (its development pages make them one).
     pub login: String,
-    pub sub: String,
     pub email: String,
     pub email_verified: bool,
     pub name: String,
 }
 
 impl Account {
-    /// An account with a verified email `<login>@<domain>` and subject `sub-<login>`.
+    /// An account with a verified email `<login>@<domain>`.
     pub fn new(login: &str, domain: &str) -> Self {
         Self {
             login: login.into(),
-            sub: format!("sub-{login}"),
             email: format!("{login}@{domain}"),
             email_verified: true,
             name: format!("{login} at {domain}"),
@@ -69,7 +68,7 @@ impl Provider {
             .env("NODE_ENV", "test")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::inherit())
             .spawn()
             .expect("node (Node.js 20+) must be installed to run the SSO tests");
         let stdout = child.stdout.take().unwrap();
@@ -77,7 +76,11 @@ impl Provider {
             Duration::from_secs(30),
             tokio::task::spawn_blocking(move || {
                 let mut lines = BufReader::new(stdout).lines();
-                lines.find_map(|l| l.ok().filter(|l| l.starts_with("READY ")))
+                let ready = lines.find_map(|l| l.ok().filter(|l| l.starts_with("READY ")));
+                // Keep reading: the provider logs to stdout, and a closed
+                // pipe would kill it.
+                std::thread::spawn(move || lines.for_each(drop));
+                ready
             }),
         )
         .await
