@@ -149,13 +149,6 @@ impl Oidc {
         Ok(meta)
     }
 
-    /// Forgets a provider's cached metadata.
-    pub fn forget(&self, issuer: &str) {
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.remove(issuer);
-        }
-    }
-
     async fn client(&self, rp: &RelyingParty<'_>, fresh: bool) -> Result<Client, OidcError> {
         let meta = self.discover(rp.issuer, fresh).await?;
         let redirect = RedirectUrl::new(rp.redirect_uri.to_string()).map_err(discovery_err)?;
@@ -275,17 +268,17 @@ impl Oidc {
         };
         // Providers that keep ID tokens small put the profile in userinfo;
         // the subject there must be the ID token's.
-        if user.email.is_none() {
-            if let Ok(req) = client.user_info(
+        if user.email.is_none()
+            && let Ok(req) = client.user_info(
                 tokens.access_token().clone(),
                 Some(claims.subject().clone()),
-            ) {
-                let info: CoreUserInfoClaims = req
-                    .request_async(http)
-                    .await
-                    .map_err(|e| rejected("the userinfo request failed", e))?;
-                merge_userinfo(&mut user, &info);
-            }
+            )
+        {
+            let info: CoreUserInfoClaims = req
+                .request_async(http)
+                .await
+                .map_err(|e| rejected("the userinfo request failed", e))?;
+            merge_userinfo(&mut user, &info);
         }
         Ok(user)
     }
