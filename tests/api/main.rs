@@ -24,5 +24,6 @@ mod quota;
 mod scan;
 mod sso;
 mod sso_forged;
+mod sso_settings;
 mod trash;
 mod versions;
