@@ -213,5 +213,7 @@ mod tests {
         assert_eq!(c.scan.mode, kura_scan::ScanMode::Required);
         assert_eq!(c.scan.resolved_stream_max_length(), Ok(100 << 20));
         assert_eq!(c.auth.login_failures_per_ip, 50);
+        assert_eq!(c.server.public_url, "");
+        assert!(!c.auth.sso_allow_http_issuers);
     }
 }
