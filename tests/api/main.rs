@@ -12,6 +12,7 @@
 mod common;
 
 mod admin;
+mod attributes;
 mod auth;
 mod crash;
 mod files;
@@ -19,9 +20,11 @@ mod folders;
 mod ip_allowlist;
 mod isolation;
 mod openapi;
+mod otp;
 mod password_policy;
 mod quota;
 mod scan;
+mod search;
 mod sso;
 mod sso_forged;
 mod sso_settings;

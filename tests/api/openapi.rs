@@ -15,9 +15,26 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/session"),
     ("DELETE", "/api/v1/session"),
     ("GET", "/api/v1/me"),
+    ("POST", "/api/v1/session/otp"),
+    ("GET", "/api/v1/me/otp"),
+    ("POST", "/api/v1/me/otp"),
+    ("DELETE", "/api/v1/me/otp"),
+    ("POST", "/api/v1/me/otp/confirm"),
+    ("POST", "/api/v1/me/otp/recovery-codes"),
+    ("DELETE", "/api/v1/users/{id}/otp"),
     ("GET", "/api/v1/files/{*path}"),
     ("PUT", "/api/v1/files/{*path}"),
     ("DELETE", "/api/v1/files/{*path}"),
+    ("PATCH", "/api/v1/files/{*path}"),
+    ("GET", "/api/v1/attributes"),
+    ("POST", "/api/v1/attributes"),
+    ("POST", "/api/v1/attributes/bulk"),
+    ("PATCH", "/api/v1/attributes/{key}"),
+    ("DELETE", "/api/v1/attributes/{key}"),
+    ("POST", "/api/v1/search"),
+    ("GET", "/api/v1/saved-searches"),
+    ("POST", "/api/v1/saved-searches"),
+    ("DELETE", "/api/v1/saved-searches/{id}"),
     ("GET", "/api/v1/folders"),
     ("GET", "/api/v1/folders/"),
     ("GET", "/api/v1/folders/{*path}"),
@@ -117,6 +134,15 @@ fn all_service_errors() -> Vec<ServiceError> {
         ServiceError::SsoRequired,
         ServiceError::SsoFailed(s()),
         ServiceError::SsoProviderUnavailable(s()),
+        ServiceError::OtpRequired(s()),
+        ServiceError::InvalidOtp,
+        ServiceError::OtpAlreadyEnabled,
+        ServiceError::ReadOnlyToken,
+        ServiceError::InvalidAttribute {
+            key: s(),
+            reason: s(),
+        },
+        ServiceError::AttributeInUse(s()),
         ServiceError::Internal(s()),
     ]
 }
@@ -130,7 +156,14 @@ fn expected_status(e: &ServiceError) -> u16 {
         | E::InvalidInput(_)
         | E::LengthMismatch { .. }
         | E::UploadAborted(_) => 400,
-        E::Unauthenticated | E::InvalidCredentials | E::Expired => 401,
+        E::Unauthenticated
+        | E::InvalidCredentials
+        | E::Expired
+        | E::OtpRequired(_)
+        | E::InvalidOtp => 401,
+        E::ReadOnlyToken => 403,
+        E::OtpAlreadyEnabled | E::AttributeInUse(_) => 409,
+        E::InvalidAttribute { .. } => 400,
         E::CsrfFailed
         | E::Forbidden(_)
         | E::TenantSuspended
@@ -369,7 +402,8 @@ async fn every_documented_operation_is_routed(b: Backend) {
         let url = path
             .replace("{path}", "x")
             .replace("{id}", "987654321")
-            .replace("{code}", "acme");
+            .replace("{code}", "acme")
+            .replace("{key}", "nokey");
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut req = client().request(m, s.url(&url)).bearer_auth(&u.token);
         if let Some(body) = op.get("requestBody").map(|b| resolve(&doc, b)) {
@@ -461,7 +495,8 @@ async fn every_route_is_documented(b: Backend) {
         let url = route
             .replace("{*path}", "x")
             .replace("{id}", "987654321")
-            .replace("{code}", "acme");
+            .replace("{code}", "acme")
+            .replace("{key}", "nokey");
         let r = client()
             .request(
                 reqwest::Method::from_bytes(method.as_bytes()).unwrap(),

@@ -6,6 +6,7 @@ use reqwest::Method;
 both!(
     users_list_and_end_their_sessions_and_admins_end_all,
     session_idle_time_follows_the_tenant_policy,
+    session_lifetime_follows_the_tenant_policy,
     changing_a_password_ends_other_sessions,
     admin_reset_token_works_once_and_ends_sessions,
     expired_passwords_are_replaced_at_sign_in,
@@ -611,6 +612,31 @@ async fn session_idle_time_follows_the_tenant_policy(b: Backend) {
         r.json::<Value>().await.unwrap()["session_idle_minutes"],
         720
     );
+}
+
+async fn session_lifetime_follows_the_tenant_policy(b: Backend) {
+    let s = TestServer::start(b).await;
+    let admin = s.tenant("acme", 1 << 30).await;
+    let bob = s.user("acme", "bob", kura_core::Role::Member).await;
+    let r = set_policy(&s, &admin, json!({"session_max_hours": 0})).await;
+    problem(r, StatusCode::BAD_REQUEST, "invalid_input").await;
+    let r = set_policy(&s, &admin, json!({"session_max_hours": 1})).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["session_max_hours"], 1);
+    let (c, _) = session(&s, "acme", "bob", &bob.password).await;
+    // Busy all the time, but an hour after sign-in the session ends.
+    for _ in 0..5 {
+        s.clock.advance_ms(11 * 60_000);
+        assert_eq!(me_status(&s, &c).await, StatusCode::OK, "within the hour");
+    }
+    s.clock.advance_ms(6 * 60_000);
+    assert_eq!(
+        me_status(&s, &c).await,
+        StatusCode::UNAUTHORIZED,
+        "past the absolute lifetime"
+    );
+    // null goes back to the server default (7 days).
+    let r = set_policy(&s, &admin, json!({"session_max_hours": null})).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["session_max_hours"], 168);
 }
 
 async fn users_list_and_end_their_sessions_and_admins_end_all(b: Backend) {

@@ -1,7 +1,8 @@
 //! Credentials: argon2id password hashes, random secrets, and hashes of tokens.
-//! OpenID Connect sign-in (`oidc`). Later: TOTP, client certificates.
+//! One-time passcodes (TOTP) and their recovery codes; OpenID Connect sign-in.
 
 pub mod oidc;
+pub mod otp;
 mod password_policy;
 
 pub use password_policy::{MAX_PASSWORD_BYTES, is_common_password, password_problem};

@@ -2,6 +2,7 @@
 //! paths, sizes, and the clock. No I/O lives here.
 
 pub mod allowlist;
+pub mod attributes;
 pub mod clock;
 pub mod error;
 pub mod model;

@@ -271,6 +271,8 @@ pub struct User {
     pub locked_until: Option<Timestamp>,
     /// When the password was last set.
     pub password_changed_at: Option<Timestamp>,
+    /// Signs in with a one-time passcode after the password.
+    pub otp_enabled: bool,
 }
 
 /// A file or folder in a tenant's tree.

@@ -4,14 +4,18 @@
 //! recursive CTEs) and runs through sqlx's `Any` driver; what differs per backend
 //! (migrations, pool set-up, how a write transaction begins) lives in `pool.rs`.
 
+mod attributes;
 mod audit;
 mod blobs;
 mod error;
 mod nodes;
+mod otp;
 mod path_cache;
 mod pool;
 mod rows;
+mod saved_searches;
 mod scans;
+mod search;
 mod session_list;
 mod sessions;
 mod sso;
@@ -20,11 +24,15 @@ mod trash;
 mod users;
 mod versions;
 
+pub use attributes::AttrDefRecord;
 pub use audit::{AuditEvent, NewAuditEvent};
 pub use error::DbError;
 pub use nodes::{ChildCursor, CommitFile, CommitOutcome, ScanRecord, SortKey};
+pub use otp::OtpState;
 pub use pool::{Backend, Db};
+pub use saved_searches::SavedSearch;
 pub use scans::{Detection, NewDetection, RescanItem};
+pub use search::{AttrCond, Param, SearchCursor, SearchPage, SearchQuery, SearchSort};
 pub use session_list::SessionInfo;
 pub use sessions::{SessionRecord, TokenInfo, TokenRecord};
 pub use sso::{SsoConfigRow, SsoPendingRow};

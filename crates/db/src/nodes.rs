@@ -5,6 +5,7 @@ use crate::error::conflict_on_unique;
 use crate::rows::NodeJson;
 use crate::rows::{NODE_COLS, NodeRow, VERSION_COLS, VersionRow};
 use crate::{Backend, Db, DbError};
+use kura_core::attributes::search_fold;
 use kura_core::name::name_key;
 use kura_core::{Node, NodeKind, ScanStatus, Timestamp, Version};
 use sqlx::{AnyConnection, AssertSqlSafe};
@@ -454,8 +455,8 @@ impl Db {
         let mut tx = self.begin_write().await?;
         require_live_folder(&mut tx, tenant_id, parent_id).await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO nodes (tenant_id, parent_id, kind, name, name_key, etag, created_at, modified_at, modified_by)
-             VALUES ($1, $2, 'folder', $3, $4, $5, $6, $6, $7) RETURNING id",
+            "INSERT INTO nodes (tenant_id, parent_id, kind, name, name_key, etag, created_at, modified_at, modified_by, name_fold)
+             VALUES ($1, $2, 'folder', $3, $4, $5, $6, $6, $7, $8) RETURNING id",
         )
         .bind(tenant_id)
         .bind(parent_id)
@@ -464,6 +465,7 @@ impl Db {
         .bind(etag)
         .bind(now)
         .bind(user_id)
+        .bind(search_fold(name))
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| conflict_on_unique(e, "an item with this name already exists in the folder"))?;
@@ -517,7 +519,8 @@ impl Db {
             ));
         }
         let done = sqlx::query(
-            "UPDATE nodes SET parent_id = $3, name = $4, name_key = $5, etag = $6, modified_at = $7, modified_by = $8
+            "UPDATE nodes SET parent_id = $3, name = $4, name_key = $5, etag = $6, modified_at = $7, modified_by = $8,
+                 name_fold = $9
              WHERE tenant_id = $1 AND id = $2 AND parent_id IS NOT NULL AND trashed_at IS NULL",
         )
         .bind(tenant_id)
@@ -528,6 +531,7 @@ impl Db {
         .bind(etag)
         .bind(now)
         .bind(user_id)
+        .bind(search_fold(new_name))
         .execute(&mut *tx)
         .await
         .map_err(|e| conflict_on_unique(e, "an item with this name already exists in the destination"))?;
@@ -605,8 +609,8 @@ async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitO
         Some(e) => (e.id, false),
         None => {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO nodes (tenant_id, parent_id, kind, name, name_key, etag, created_at, modified_at, modified_by)
-                 VALUES ($1, $2, 'file', $3, $4, $5, $6, $6, $7) RETURNING id",
+                "INSERT INTO nodes (tenant_id, parent_id, kind, name, name_key, etag, created_at, modified_at, modified_by, name_fold)
+                 VALUES ($1, $2, 'file', $3, $4, $5, $6, $6, $7, $8) RETURNING id",
             )
             .bind(c.tenant_id)
             .bind(c.parent_id)
@@ -615,6 +619,7 @@ async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitO
             .bind(c.etag)
             .bind(c.now)
             .bind(c.user_id)
+            .bind(search_fold(c.name))
             .fetch_one(&mut *tx)
             .await?;
             (id, true)

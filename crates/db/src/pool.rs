@@ -130,7 +130,31 @@ impl Db {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         m.run(&self.pool).await?;
-        Ok(())
+        self.backfill_name_fold().await
+    }
+
+    /// Fills the search form of names stored before it existed (once; a few
+    /// thousand rows per statement batch).
+    async fn backfill_name_fold(&self) -> Result<(), DbError> {
+        loop {
+            let rows: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT id, name FROM nodes WHERE name_fold IS NULL ORDER BY id LIMIT 2000",
+            )
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let mut tx = self.begin_write().await?;
+            for (id, name) in rows {
+                sqlx::query("UPDATE nodes SET name_fold = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(kura_core::attributes::search_fold(&name))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
     }
 
     /// Begins a transaction that will write. On SQLite it takes the write lock

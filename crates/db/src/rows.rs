@@ -67,7 +67,7 @@ impl TryFrom<TenantRow> for Tenant {
     }
 }
 
-pub(crate) const USER_COLS: &str = "id, tenant_id, login, display_name, email, role, status, password_hash, created_at, failed_logins, locked_until, password_changed_at";
+pub(crate) const USER_COLS: &str = "id, tenant_id, login, display_name, email, role, status, password_hash, created_at, failed_logins, locked_until, password_changed_at, otp_enabled";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
@@ -83,6 +83,7 @@ pub(crate) struct UserRow {
     failed_logins: i64,
     locked_until: Option<i64>,
     password_changed_at: Option<i64>,
+    otp_enabled: i64,
 }
 
 impl TryFrom<UserRow> for User {
@@ -101,6 +102,7 @@ impl TryFrom<UserRow> for User {
             failed_logins: r.failed_logins,
             locked_until: r.locked_until,
             password_changed_at: r.password_changed_at,
+            otp_enabled: r.otp_enabled != 0,
         })
     }
 }

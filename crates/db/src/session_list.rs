@@ -25,7 +25,7 @@ impl Db {
     ) -> Result<Vec<SessionInfo>, DbError> {
         Ok(sqlx::query_as(
             "SELECT SUBSTR(id_hash, 1, 16) AS id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent
-             FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY last_seen_at DESC",
+             FROM sessions WHERE user_id = $1 AND expires_at > $2 AND stage = 'full' ORDER BY last_seen_at DESC",
         )
         .bind(user_id)
         .bind(now)

@@ -9,6 +9,10 @@ use sqlx::AssertSqlSafe;
 #[derive(Debug, Clone)]
 pub struct SessionRecord {
     pub csrf_token: String,
+    /// `full`, or half signed in: `otp` (a passcode is due) or `enrol`.
+    pub stage: String,
+    /// Wrong passcodes presented in this half-signed-in session.
+    pub otp_failures: i64,
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
     pub expires_at: Timestamp,
@@ -23,6 +27,8 @@ pub struct TokenRecord {
     pub expires_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
+    /// `read_write` or `read_only`.
+    pub scope: String,
     pub user: User,
     pub tenant: Tenant,
 }
@@ -36,11 +42,14 @@ pub struct TokenInfo {
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    pub scope: String,
 }
 
 #[derive(sqlx::FromRow)]
 struct SessionRow {
     csrf_token: String,
+    stage: String,
+    otp_failures: i64,
     s_created_at: i64,
     last_seen_at: i64,
     expires_at: i64,
@@ -67,10 +76,11 @@ impl Db {
         expires_at: Timestamp,
         ip: Option<&str>,
         user_agent: Option<&str>,
+        stage: &str,
     ) -> Result<(), DbError> {
         sqlx::query(
-            "INSERT INTO sessions (id_hash, tenant_id, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent)
-             VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)",
+            "INSERT INTO sessions (id_hash, tenant_id, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent, stage)
+             VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)",
         )
         .bind(id_hash)
         .bind(tenant_id)
@@ -80,6 +90,7 @@ impl Db {
         .bind(expires_at)
         .bind(ip)
         .bind(user_agent)
+        .bind(stage)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -88,7 +99,7 @@ impl Db {
     /// Finds a session (whatever its expiry; the caller judges it).
     pub async fn session(&self, id_hash: &str) -> Result<SessionRecord, DbError> {
         let row: Option<SessionRow> = sqlx::query_as(
-            "SELECT csrf_token, created_at AS s_created_at, last_seen_at, expires_at, user_id
+            "SELECT csrf_token, stage, otp_failures, created_at AS s_created_at, last_seen_at, expires_at, user_id
              FROM sessions WHERE id_hash = $1",
         )
         .bind(id_hash)
@@ -98,6 +109,8 @@ impl Db {
         let (user, tenant) = self.user_and_tenant(row.user_id).await?;
         Ok(SessionRecord {
             csrf_token: row.csrf_token,
+            stage: row.stage,
+            otp_failures: row.otp_failures,
             created_at: row.s_created_at,
             last_seen_at: row.last_seen_at,
             expires_at: row.expires_at,
@@ -141,6 +154,7 @@ impl Db {
     }
 
     /// Stores a new token hash.
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_token(
         &self,
         tenant_id: i64,
@@ -149,10 +163,11 @@ impl Db {
         token_hash: &str,
         now: Timestamp,
         expires_at: Option<Timestamp>,
+        scope: &str,
     ) -> Result<i64, DbError> {
         Ok(sqlx::query_scalar(
-            "INSERT INTO api_tokens (tenant_id, user_id, name, token_hash, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO api_tokens (tenant_id, user_id, name, token_hash, created_at, expires_at, scope)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(tenant_id)
         .bind(user_id)
@@ -160,6 +175,7 @@ impl Db {
         .bind(token_hash)
         .bind(now)
         .bind(expires_at)
+        .bind(scope)
         .fetch_one(&self.pool)
         .await?)
     }
@@ -169,7 +185,7 @@ impl Db {
         // One query on the hot path of every API call: token, user and tenant.
         let sql = format!(
             "SELECT k.id AS k_id, k.expires_at AS k_expires_at, k.revoked_at AS k_revoked_at,
-                    k.last_used_at AS k_last_used_at, {}
+                    k.last_used_at AS k_last_used_at, k.scope AS k_scope, {}
              FROM api_tokens k JOIN users u ON u.id = k.user_id JOIN tenants t ON t.id = u.tenant_id
              WHERE k.token_hash = $1",
             user_tenant_cols()
@@ -187,6 +203,7 @@ impl Db {
             expires_at: row.try_get("k_expires_at")?,
             revoked_at: row.try_get("k_revoked_at")?,
             last_used_at: row.try_get("k_last_used_at")?,
+            scope: row.try_get("k_scope")?,
             user: user.try_into()?,
             tenant: tenant.try_into()?,
         })
@@ -205,7 +222,7 @@ impl Db {
     /// A user's tokens, newest first.
     pub async fn list_tokens(&self, user_id: i64) -> Result<Vec<TokenInfo>, DbError> {
         Ok(sqlx::query_as(
-            "SELECT id, name, created_at, expires_at, last_used_at, revoked_at FROM api_tokens
+            "SELECT id, name, created_at, expires_at, last_used_at, revoked_at, scope FROM api_tokens
              WHERE user_id = $1 ORDER BY id DESC",
         )
         .bind(user_id)

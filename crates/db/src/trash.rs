@@ -73,7 +73,8 @@ impl Db {
         }
         require_live_folder(&mut tx, tenant_id, parent_id).await?;
         sqlx::query(
-            "UPDATE nodes SET trashed_at = NULL, trashed_by = NULL, parent_id = $3, name = $4, name_key = $5, modified_at = $6
+            "UPDATE nodes SET trashed_at = NULL, trashed_by = NULL, parent_id = $3, name = $4, name_key = $5, modified_at = $6,
+                 name_fold = $7
              WHERE tenant_id = $1 AND id = $2",
         )
         .bind(tenant_id)
@@ -82,6 +83,7 @@ impl Db {
         .bind(name)
         .bind(name_key(name))
         .bind(now)
+        .bind(kura_core::attributes::search_fold(name))
         .execute(&mut *tx)
         .await
         .map_err(|e| conflict_on_unique(e, "an item with this name already exists there"))?;

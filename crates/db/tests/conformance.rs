@@ -378,9 +378,19 @@ async fn sessions_and_tokens(db: Db) {
         .create_user(t.id, "a", "A", None, Role::Member, None, 1)
         .await
         .unwrap();
-    db.create_session("h1", t.id, u.id, "csrf", 100, 200, Some("127.0.0.1"), None)
-        .await
-        .unwrap();
+    db.create_session(
+        "h1",
+        t.id,
+        u.id,
+        "csrf",
+        100,
+        200,
+        Some("127.0.0.1"),
+        None,
+        "full",
+    )
+    .await
+    .unwrap();
     let s = db.session("h1").await.unwrap();
     assert_eq!(
         (s.user.id, s.tenant.id, s.csrf_token.as_str()),
@@ -390,7 +400,7 @@ async fn sessions_and_tokens(db: Db) {
     assert_eq!(db.delete_expired_sessions(200).await.unwrap(), 1);
     assert!(matches!(db.session("h1").await, Err(DbError::NotFound)));
     let id = db
-        .create_token(t.id, u.id, "ci", "th", 1, Some(500))
+        .create_token(t.id, u.id, "ci", "th", 1, Some(500), "read_write")
         .await
         .unwrap();
     let k = db.token("th").await.unwrap();

@@ -29,7 +29,14 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         | E::InvalidInput(_)
         | E::LengthMismatch { .. }
         | E::UploadAborted(_) => StatusCode::BAD_REQUEST,
-        E::Unauthenticated | E::InvalidCredentials | E::Expired => StatusCode::UNAUTHORIZED,
+        E::Unauthenticated
+        | E::InvalidCredentials
+        | E::Expired
+        | E::OtpRequired(_)
+        | E::InvalidOtp => StatusCode::UNAUTHORIZED,
+        E::ReadOnlyToken => StatusCode::FORBIDDEN,
+        E::OtpAlreadyEnabled | E::AttributeInUse(_) => StatusCode::CONFLICT,
+        E::InvalidAttribute { .. } => StatusCode::BAD_REQUEST,
         E::CsrfFailed | E::Forbidden(_) | E::TenantSuspended => StatusCode::FORBIDDEN,
         E::NotFound(_) => StatusCode::NOT_FOUND,
         E::ParentNotFound(_) | E::NameConflict(_) | E::NotAFile(_) | E::NotAFolder(_) => {
@@ -99,13 +106,18 @@ impl IntoResponse for ApiError {
                 Some(serde_json::json!({ "scan_limit_bytes": limit }))
             }
             ServiceError::Quarantined(_, sig) => Some(serde_json::json!({ "signature": sig })),
+            ServiceError::InvalidAttribute { key, .. } => {
+                Some(serde_json::json!({ "attribute": key }))
+            }
             _ => None,
         };
         let mut res = problem_with(status, self.0.code(), &detail, extra);
         match &self.0 {
             ServiceError::Unauthenticated
             | ServiceError::Expired
-            | ServiceError::InvalidCredentials => {
+            | ServiceError::InvalidCredentials
+            | ServiceError::OtpRequired(_)
+            | ServiceError::InvalidOtp => {
                 res.headers_mut().insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer realm=\"kura\""),

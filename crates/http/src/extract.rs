@@ -126,19 +126,64 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 /// caller must send the CSRF token on every state-changing request.
 pub struct Caller(pub Identity);
 
+/// Whether a request only reads: the safe methods, and searches (a POST
+/// only because the query is structured JSON). Read-only app passwords may
+/// make these.
+fn reads_only(parts: &Parts) -> bool {
+    matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
+        || (parts.method == Method::POST && parts.uri.path() == "/api/v1/search")
+}
+
+/// `Authorization: Basic base64(user:password)` decoded, if that is what it is.
+fn basic_credentials(header: &str) -> Option<(String, String)> {
+    use base64::Engine;
+    let (scheme, value) = header.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
+}
+
+/// The User-Agent header, cut to a length worth storing in the audit log.
+pub(crate) fn user_agent(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect::<String>())
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let ip = ClientIp::from_parts(parts, state).as_string();
+        let ua = user_agent(parts);
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
             let auth = auth.to_str().map_err(|_| ServiceError::Unauthenticated)?;
+            if let Some((user, password)) = basic_credentials(auth) {
+                let who = state
+                    .svc
+                    .authenticate_app_password(&user, &password, ip.as_deref(), ua.as_deref())
+                    .await?;
+                who.check_scope(reads_only(parts))?;
+                return Ok(Self(who));
+            }
             let token = auth
                 .strip_prefix("Bearer ")
                 .or_else(|| auth.strip_prefix("bearer "))
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .ok_or(ServiceError::Unauthenticated)?;
-            let who = state.svc.authenticate_token(token, ip.as_deref()).await?;
+            let who = state
+                .svc
+                .authenticate_token(token, ip.as_deref(), ua.as_deref())
+                .await?;
+            who.check_scope(reads_only(parts))?;
             return Ok(Self(who));
         }
         let Some(secret) = cookie(parts, SESSION_COOKIE) else {
@@ -146,7 +191,7 @@ impl FromRequestParts<AppState> for Caller {
         };
         let who = state
             .svc
-            .authenticate_session(secret, ip.as_deref())
+            .authenticate_session(secret, ip.as_deref(), ua.as_deref())
             .await?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {

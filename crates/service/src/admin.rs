@@ -100,10 +100,12 @@ impl Service {
                 failed_logins: 0,
                 locked_until: None,
                 password_changed_at: None,
+                otp_enabled: false,
             },
             tenant,
             method: AuthMethod::Cli,
             ip: None,
+            user_agent: None,
         })
     }
 
@@ -387,8 +389,9 @@ impl Service {
             tenant,
             method: AuthMethod::Cli,
             ip: None,
+            user_agent: None,
         };
-        Ok(self.create_token(&who, name, None).await?.1)
+        Ok(self.create_token(&who, name, None, false).await?.1)
     }
 
     /// Appends an audit event for the caller.
@@ -401,13 +404,14 @@ impl Service {
     ) -> Result<()> {
         let user = (who.user.id != 0).then_some(who.user.id);
         self.db
-            .audit(
+            .audit_with_agent(
                 Some(who.tenant_id()),
                 user,
                 action,
                 Some(target),
                 detail,
                 who.ip.as_deref(),
+                who.user_agent.as_deref(),
                 self.now(),
             )
             .await?;

@@ -1,5 +1,6 @@
 //! Sign-in, sessions and personal access tokens.
 
+use crate::auth_events::AuthEvent;
 use crate::identity::{AuthMethod, Identity};
 use crate::{Result, Service, ServiceError};
 use kura_auth::{dummy_hash, new_token, random_secret, secret_hash};
@@ -18,6 +19,8 @@ pub struct NewSession {
     pub csrf_token: String,
     pub identity: Identity,
     pub expires_at: i64,
+    /// `Full`, or half signed in (a second step is due).
+    pub stage: crate::otp::SessionStage,
 }
 
 impl Service {
@@ -54,17 +57,15 @@ impl Service {
         if let Some((t, _)) = &found
             && let Err(e) = crate::ip_policy::check_ip_for_anyone(t, ip)
         {
-            self.db
-                .audit(
-                    Some(t.id),
-                    None,
-                    "login.ip_refused",
-                    Some(login),
-                    None,
-                    ip,
-                    self.now(),
-                )
-                .await?;
+            self.auth_event(AuthEvent {
+                tenant_id: Some(t.id),
+                action: "login.ip_refused",
+                target: Some(login),
+                ip,
+                user_agent,
+                ..Default::default()
+            })
+            .await?;
             return Err(e);
         }
         let hash = found
@@ -81,17 +82,16 @@ impl Service {
         if let Some((t, u)) = &found
             && u.locked_until.is_some_and(|l| l > now)
         {
-            self.db
-                .audit(
-                    Some(t.id),
-                    Some(u.id),
-                    "login.locked",
-                    Some(&u.login),
-                    None,
-                    ip,
-                    now,
-                )
-                .await?;
+            self.auth_event(AuthEvent {
+                tenant_id: Some(t.id),
+                user_id: Some(u.id),
+                action: "login.locked",
+                target: Some(&u.login),
+                detail: None,
+                ip,
+                user_agent,
+            })
+            .await?;
             return Err(if ok {
                 ServiceError::AccountLocked
             } else {
@@ -107,52 +107,54 @@ impl Service {
                     .await?
                 {
                     self.auth_cache.clear();
-                    self.db
-                        .audit(
-                            Some(t.id),
-                            Some(u.id),
-                            "login.lockout",
-                            Some(&u.login),
-                            None,
-                            ip,
-                            now,
-                        )
-                        .await?;
+                    self.auth_event(AuthEvent {
+                        tenant_id: Some(t.id),
+                        user_id: Some(u.id),
+                        action: "login.lockout",
+                        target: Some(&u.login),
+                        detail: None,
+                        ip,
+                        user_agent,
+                    })
+                    .await?;
                 }
-            } else if u.failed_logins > 0 {
+            } else if u.failed_logins > 0 && !u.otp_enabled {
+                // With OTP the count is cleared only once the code is right,
+                // so wrong codes add up to a lockout across sign-ins.
                 self.db.reset_login_failures(t.id, u.id).await?;
             }
         }
+        // Failures against a real account are filed under its tenant and user
+        // (so the tenant's admins see them); others under no tenant.
+        let known = found.as_ref().map(|(t, u)| (t.id, u.id));
         let Some((tenant, user)) = found.filter(|(_, u)| ok && u.status == UserStatus::Active)
         else {
-            self.db
-                .audit(
-                    None,
-                    None,
-                    "login.failure",
-                    Some(&format!("{tenant}/{login}")),
-                    None,
-                    ip,
-                    now,
-                )
-                .await?;
+            self.auth_event(AuthEvent {
+                tenant_id: known.map(|k| k.0),
+                user_id: known.map(|k| k.1),
+                action: "login.failure",
+                target: Some(&format!("{tenant}/{login}")),
+                detail: None,
+                ip,
+                user_agent,
+            })
+            .await?;
             return Err(ServiceError::InvalidCredentials);
         };
         if tenant.status != TenantStatus::Active && user.role != kura_core::Role::Operator {
             return Err(ServiceError::TenantSuspended);
         }
         if let Err(e) = crate::ip_policy::check_ip(&tenant, user.role, ip) {
-            self.db
-                .audit(
-                    Some(tenant.id),
-                    Some(user.id),
-                    "login.ip_refused",
-                    Some(&user.login),
-                    None,
-                    ip,
-                    now,
-                )
-                .await?;
+            self.auth_event(AuthEvent {
+                tenant_id: Some(tenant.id),
+                user_id: Some(user.id),
+                action: "login.ip_refused",
+                target: Some(&user.login),
+                detail: None,
+                ip,
+                user_agent,
+            })
+            .await?;
             return Err(e);
         }
         // "SSO only": members sign in at their identity provider; the
@@ -173,35 +175,41 @@ impl Service {
         // An expired password must be replaced in this same request.
         if self.password_expired(&tenant, &user) {
             let Some(new_pw) = new_password else {
-                self.db
-                    .audit(
-                        Some(tenant.id),
-                        Some(user.id),
-                        "login.password_expired",
-                        Some(&user.login),
-                        None,
-                        ip,
-                        now,
-                    )
-                    .await?;
+                self.auth_event(AuthEvent {
+                    tenant_id: Some(tenant.id),
+                    user_id: Some(user.id),
+                    action: "login.password_expired",
+                    target: Some(&user.login),
+                    detail: None,
+                    ip,
+                    user_agent,
+                })
+                .await?;
                 return Err(ServiceError::PasswordExpired);
             };
             self.store_new_password(&tenant, &user, new_pw).await?;
             self.db.delete_user_sessions(user.id, None).await?;
             self.auth_cache.clear();
-            self.db
-                .audit(
-                    Some(tenant.id),
-                    Some(user.id),
-                    "user.password_change",
-                    Some(&user.login),
-                    Some("expired password replaced at sign-in"),
-                    ip,
-                    now,
-                )
-                .await?;
+            self.auth_event(AuthEvent {
+                tenant_id: Some(tenant.id),
+                user_id: Some(user.id),
+                action: "user.password_change",
+                target: Some(&user.login),
+                detail: Some("expired password replaced at sign-in"),
+                ip,
+                user_agent,
+            })
+            .await?;
         }
-        self.open_session(tenant, user, ip, user_agent, "login.success")
+        // A second factor, if the account has one or the tenant demands it.
+        let stage = if user.otp_enabled {
+            crate::otp::SessionStage::Otp
+        } else if tenant.otp_required {
+            crate::otp::SessionStage::Enrol
+        } else {
+            crate::otp::SessionStage::Full
+        };
+        self.open_staged_session(tenant, user, ip, user_agent, stage)
             .await
     }
 
@@ -233,9 +241,10 @@ impl Service {
                 expires_at,
                 ip,
                 user_agent,
+                "full",
             )
             .await?;
-        self.auth_event(crate::auth_events::AuthEvent {
+        self.auth_event(AuthEvent {
             tenant_id: Some(tenant.id),
             user_id: Some(user.id),
             action,
@@ -252,13 +261,40 @@ impl Service {
                 csrf_token: csrf_token.clone(),
             },
             ip: ip.map(str::to_string),
+            user_agent: user_agent.map(str::to_string),
         };
         Ok(NewSession {
             secret,
             csrf_token,
             identity,
             expires_at,
+            stage: crate::otp::SessionStage::Full,
         })
+    }
+
+    /// The tenant's IP allowlist for an authenticated request; refusals are
+    /// audited (`ip.refused`).
+    async fn check_ip_audited(
+        &self,
+        tenant: &kura_core::Tenant,
+        user: &kura_core::User,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Result<()> {
+        let Err(e) = crate::ip_policy::check_ip(tenant, user.role, ip) else {
+            return Ok(());
+        };
+        self.auth_event(AuthEvent {
+            tenant_id: Some(tenant.id),
+            user_id: Some(user.id),
+            action: "ip.refused",
+            target: Some(&user.login),
+            ip,
+            user_agent,
+            ..Default::default()
+        })
+        .await?;
+        Err(e)
     }
 
     /// Ends a session.
@@ -269,19 +305,34 @@ impl Service {
     }
 
     /// The identity behind a session cookie.
-    pub async fn authenticate_session(&self, secret: &str, ip: Option<&str>) -> Result<Identity> {
+    pub async fn authenticate_session(
+        &self,
+        secret: &str,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Result<Identity> {
         let id_hash = secret_hash(secret);
         let s = match self.auth_cache.session(&id_hash) {
             Some(s) => s,
             None => match self.db.session(&id_hash).await {
                 Ok(s) => {
-                    self.auth_cache.put_session(&id_hash, &s);
+                    if s.stage == "full" {
+                        self.auth_cache.put_session(&id_hash, &s);
+                    }
                     s
                 }
                 Err(DbError::NotFound) => return Err(ServiceError::Unauthenticated),
                 Err(e) => return Err(e.into()),
             },
         };
+        if s.stage != "full" {
+            return Err(ServiceError::OtpRequired(if s.stage == "enrol" {
+                "your organisation requires a one-time passcode: set it up first (POST /api/v1/me/otp)".into()
+            } else {
+                "enter your one-time passcode to finish signing in (POST /api/v1/session/otp)"
+                    .into()
+            }));
+        }
         let now = self.now();
         if now >= s.expires_at || now >= s.created_at + self.session_max_ms(&s.tenant) {
             self.db.delete_session(&id_hash).await?;
@@ -294,7 +345,8 @@ impl Service {
         if s.tenant.status != TenantStatus::Active && s.user.role != kura_core::Role::Operator {
             return Err(ServiceError::TenantSuspended);
         }
-        crate::ip_policy::check_ip(&s.tenant, s.user.role, ip)?;
+        self.check_ip_audited(&s.tenant, &s.user, ip, user_agent)
+            .await?;
         if now - s.last_seen_at > TOUCH_EVERY_MS {
             let expires = (now + self.session_idle_ms(&s.tenant))
                 .min(s.created_at + self.session_max_ms(&s.tenant));
@@ -311,11 +363,17 @@ impl Service {
                 csrf_token: s.csrf_token,
             },
             ip: ip.map(str::to_string),
+            user_agent: user_agent.map(str::to_string),
         })
     }
 
     /// The identity behind a bearer token.
-    pub async fn authenticate_token(&self, token: &str, ip: Option<&str>) -> Result<Identity> {
+    pub async fn authenticate_token(
+        &self,
+        token: &str,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Result<Identity> {
         let hash = secret_hash(token);
         let t = match self.auth_cache.token(&hash) {
             Some(t) => t,
@@ -338,9 +396,22 @@ impl Service {
         if t.tenant.status != TenantStatus::Active && t.user.role != kura_core::Role::Operator {
             return Err(ServiceError::TenantSuspended);
         }
-        crate::ip_policy::check_ip(&t.tenant, t.user.role, ip)?;
+        self.check_ip_audited(&t.tenant, &t.user, ip, user_agent)
+            .await?;
         if t.last_used_at.is_none_or(|l| now - l > TOUCH_EVERY_MS) {
             self.db.touch_token(t.id, now).await?;
+            // Token use is audited as often as it is recorded: at most once a
+            // minute per token, so scripts do not flood the log.
+            self.auth_event(AuthEvent {
+                tenant_id: Some(t.tenant.id),
+                user_id: Some(t.user.id),
+                action: "token.use",
+                target: Some(&t.id.to_string()),
+                ip,
+                user_agent,
+                ..Default::default()
+            })
+            .await?;
             let mut fresh = t.clone();
             fresh.last_used_at = Some(now);
             self.auth_cache.put_token(&hash, &fresh);
@@ -348,8 +419,12 @@ impl Service {
         Ok(Identity {
             user: t.user,
             tenant: t.tenant,
-            method: AuthMethod::Token { id: t.id },
+            method: AuthMethod::Token {
+                id: t.id,
+                read_only: t.scope == "read_only",
+            },
             ip: ip.map(str::to_string),
+            user_agent: user_agent.map(str::to_string),
         })
     }
 
@@ -359,7 +434,18 @@ impl Service {
         who: &Identity,
         name: &str,
         expires_in_days: Option<i64>,
+        read_only: bool,
     ) -> Result<(i64, String)> {
+        // A token cannot mint a stronger one than itself.
+        if matches!(
+            who.method,
+            AuthMethod::Token {
+                read_only: true,
+                ..
+            }
+        ) {
+            return Err(ServiceError::ReadOnlyToken);
+        }
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(ServiceError::InvalidInput(
@@ -385,19 +471,16 @@ impl Service {
                 &secret_hash(&token),
                 now,
                 expires,
+                if read_only { "read_only" } else { "read_write" },
             )
             .await?;
-        self.db
-            .audit(
-                Some(who.tenant_id()),
-                Some(who.user.id),
-                "token.create",
-                Some(name),
-                None,
-                who.ip.as_deref(),
-                now,
-            )
-            .await?;
+        self.audit(
+            who,
+            "token.create",
+            name,
+            Some(if read_only { "read_only" } else { "read_write" }),
+        )
+        .await?;
         Ok((id, token))
     }
 
@@ -417,16 +500,7 @@ impl Service {
                 e => e.into(),
             })?;
         self.auth_cache.clear();
-        self.db
-            .audit(
-                Some(who.tenant_id()),
-                Some(who.user.id),
-                "token.revoke",
-                Some(&id.to_string()),
-                None,
-                who.ip.as_deref(),
-                now,
-            )
+        self.audit(who, "token.revoke", &id.to_string(), None)
             .await?;
         Ok(())
     }

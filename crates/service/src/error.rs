@@ -83,6 +83,21 @@ pub enum ServiceError {
     SsoFailed(String),
     #[error("the identity provider could not be reached or understood: {0}")]
     SsoProviderUnavailable(String),
+    /// A half-signed-in session: the second step is still due.
+    #[error("{0}")]
+    OtpRequired(String),
+    #[error("the one-time passcode or recovery code is wrong or was already used")]
+    InvalidOtp,
+    #[error("one-time passcodes are already set up for this account")]
+    OtpAlreadyEnabled,
+    #[error("this app password is read-only; it cannot change anything")]
+    ReadOnlyToken,
+    /// An attribute value or definition is not valid; names the attribute.
+    #[error("attribute {key:?}: {reason}")]
+    InvalidAttribute { key: String, reason: String },
+    /// A schema change would lose stored values.
+    #[error("{0}")]
+    AttributeInUse(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -123,6 +138,12 @@ impl ServiceError {
             Self::SsoRequired => "sso_required",
             Self::SsoFailed(_) => "sso_failed",
             Self::SsoProviderUnavailable(_) => "sso_provider_unavailable",
+            Self::OtpRequired(_) => "otp_required",
+            Self::InvalidOtp => "invalid_otp",
+            Self::OtpAlreadyEnabled => "otp_already_enabled",
+            Self::ReadOnlyToken => "read_only_token",
+            Self::InvalidAttribute { .. } => "invalid_attribute",
+            Self::AttributeInUse(_) => "attribute_in_use",
             Self::Internal(_) => "internal",
         }
     }

@@ -23,6 +23,9 @@ pub struct PutOptions {
     pub if_match: Option<String>,
     /// The declared body length, if any.
     pub content_length: Option<u64>,
+    /// Attribute values to set (`X-Kura-Attributes`), checked before any
+    /// byte is stored.
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// The committed file.
@@ -105,6 +108,22 @@ impl Service {
             }
             _ => {}
         }
+        // Attribute values are checked (and, for a new file, defaults and
+        // required ones decided) before any byte is read.
+        let exists = async {
+            Ok(match (&existing, &parent) {
+                (Some(_), _) => true,
+                (None, Some(p)) if !has_preconditions => self
+                    .db
+                    .child(who.tenant_id(), p.id, name.as_str())
+                    .await?
+                    .is_some(),
+                _ => false,
+            })
+        };
+        let attributes = self
+            .upload_attributes(who, path, opts.attributes.as_ref(), exists)
+            .await?;
         // The tenant as read with the caller's credentials a moment ago; the
         // commit re-checks the capacity atomically.
         let tenant = &who.tenant;
@@ -282,6 +301,10 @@ impl Service {
             }
         };
         self.delete_blobs(&outcome.pruned_blobs).await;
+        if let Some(a) = attributes {
+            self.store_upload_attributes(who, path, &outcome.node, a)
+                .await?;
+        }
         Ok(PutResult {
             node: outcome.node,
             created: outcome.created,

@@ -8,8 +8,9 @@ use kura_core::{Role, Tenant, TenantStatus, User};
 pub enum AuthMethod {
     /// A browser session; unsafe requests must carry this CSRF token.
     Session { csrf_token: String },
-    /// A personal access token (no CSRF needed: it is never sent automatically).
-    Token { id: i64 },
+    /// A personal access token / app password (no CSRF needed: it is never
+    /// sent automatically). A read-only one may only read.
+    Token { id: i64, read_only: bool },
     /// A local administrator at the command line.
     Cli,
 }
@@ -22,6 +23,8 @@ pub struct Identity {
     pub method: AuthMethod,
     /// Client address, for the audit log.
     pub ip: Option<String>,
+    /// The client's User-Agent, for the audit log.
+    pub user_agent: Option<String>,
 }
 
 impl Identity {
@@ -44,7 +47,19 @@ impl Identity {
 
     /// Changing files of the tenant.
     pub fn require_write(&self) -> Result<()> {
+        self.check_scope(false)?;
         self.require_read()
+    }
+
+    /// A read-only app password may make safe (reading) requests only; the
+    /// HTTP layer calls this for every request, before any handler runs.
+    pub fn check_scope(&self, safe: bool) -> Result<()> {
+        match self.method {
+            AuthMethod::Token {
+                read_only: true, ..
+            } if !safe => Err(ServiceError::ReadOnlyToken),
+            _ => Ok(()),
+        }
     }
 
     /// Administering the tenant (users, usage).

@@ -3,6 +3,8 @@
 //! is enforced here once.
 
 mod admin;
+mod app_passwords;
+mod attributes;
 mod audit_sink;
 mod auth;
 mod auth_cache;
@@ -15,11 +17,14 @@ mod ip_policy;
 mod janitor;
 mod login_throttle;
 mod my_sessions;
+mod otp;
 mod password_policy;
 mod passwords;
 mod paths;
 mod rescan;
+mod saved_searches;
 mod scanning;
+mod search;
 mod sso;
 mod sso_config;
 mod tenant_policy;
@@ -28,6 +33,7 @@ mod tree;
 mod versions;
 
 pub use admin::{Bootstrap, NewTenant, NewUser, TenantChanges};
+pub use attributes::{AttributeChange, AttributeView, NewAttribute};
 pub use auth::NewSession;
 pub use error::{Result, ServiceError};
 pub use files::{Download, PutOptions, PutResult};
@@ -38,9 +44,12 @@ pub use kura_db::Detection;
 pub use kura_db::{Backend, Db, SortKey, TokenInfo, Usage};
 pub use kura_storage::{BlobStore, StorageConfig};
 pub use my_sessions::SessionView;
+pub use otp::{OtpCaller, OtpEnrolment, SessionStage};
 pub use passwords::ResetToken;
 pub use rescan::{RescanOptions, RescanReport};
+pub use saved_searches::SavedSearchView;
 pub use scanning::{ScannerStatus, Scanning, refuse_quarantined};
+pub use search::{SearchRequest, SearchResult};
 pub use sso::{SSO_PENDING_MS, SsoCallback, SsoDone, SsoOption, SsoStart, safe_return_path};
 pub use sso_config::{SsoConfigChange, SsoConfigView};
 pub use tenant_policy::{TenantPolicy, TenantPolicyChange};
@@ -109,6 +118,8 @@ pub struct Service {
     login_throttle: Arc<login_throttle::LoginThrottle>,
     /// The OpenID Connect relying party (provider metadata cache).
     oidc: Arc<kura_auth::oidc::Oidc>,
+    /// Tenants' attribute schemas, briefly.
+    schema_cache: Arc<attributes::SchemaCache>,
 }
 
 impl Service {
@@ -134,6 +145,7 @@ impl Service {
             engine_cache: Arc::default(),
             login_throttle,
             oidc: Arc::new(kura_auth::oidc::Oidc::new()),
+            schema_cache: Arc::default(),
         }
     }
 

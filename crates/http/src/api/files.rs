@@ -30,6 +30,9 @@ pub struct GetQuery {
     /// `inline=true` asks the browser to show rather than save.
     #[serde(default)]
     inline: bool,
+    /// `meta=true` answers the item's metadata and attributes as JSON.
+    #[serde(default)]
+    meta: bool,
 }
 
 fn etag_header(etag: &str) -> String {
@@ -45,6 +48,27 @@ fn bare_etag(v: &str) -> &str {
 
 fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     h.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `X-Kura-Attributes`: a JSON object of attribute key to value, UTF-8, sent
+/// percent-encoded when it has non-ASCII characters (header values are ASCII).
+fn attributes_header(
+    v: &HeaderValue,
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    let bad = |why: &str| {
+        ServiceError::InvalidInput(format!(
+            "X-Kura-Attributes must be a JSON object (UTF-8, percent-encoded if not ASCII): {why}"
+        ))
+    };
+    let raw = v.to_str().map_err(|_| bad("not ASCII"))?;
+    let text = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| bad("not UTF-8"))?;
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        Ok(_) => Err(bad("not an object").into()),
+        Err(e) => Err(bad(&e.to_string()).into()),
+    }
 }
 
 /// `PUT /api/v1/files/{path}`: the body is the content, streamed to storage.
@@ -92,11 +116,16 @@ pub async fn put(
             _ => strong.join(","),
         }
     });
+    let attributes = match h.get("x-kura-attributes") {
+        Some(v) => Some(attributes_header(v)?),
+        None => None,
+    };
     let opts = PutOptions {
         parents: q.parents,
         if_none_match_any,
         if_match,
         content_length,
+        attributes,
     };
     let body = req.into_body().into_data_stream();
     let out = st.svc.put_file(&who, &path, body, opts).await?;
@@ -149,6 +178,9 @@ pub async fn get(
     req: Request,
 ) -> Result<Response, ApiError> {
     let path = tree_path(req.uri(), PREFIX)?;
+    if q.meta {
+        return super::file_meta::meta(&st, &who, &path).await;
+    }
     let (node, version) = st.svc.file_at(&who, &path, q.version).await?;
     // HEAD too: a quarantined file answers the same to both.
     kura_service::refuse_quarantined(&path.to_string(), &version)?;

@@ -86,6 +86,7 @@ pub fn user(u: &User) -> Value {
         "role": u.role,
         "status": u.status,
         "locked_until": u.locked_until.map(rfc3339),
+        "otp_enabled": u.otp_enabled,
         "created": rfc3339(u.created_at),
     })
 }

@@ -1,14 +1,19 @@
 //! The REST API under /api/v1.
 
 mod admin;
+mod attributes;
+mod file_meta;
 mod files;
 mod folders;
 mod health;
 pub(crate) mod json;
 mod openapi;
 mod ops;
+mod otp;
 mod policy;
+mod saved_searches;
 mod scan;
+mod search;
 mod session;
 mod sso;
 mod tokens;
@@ -32,9 +37,38 @@ pub fn routes() -> Router<AppState> {
             post(session::login).delete(session::logout),
         )
         .route("/api/v1/me", get(session::me))
+        .route("/api/v1/session/otp", post(otp::complete))
+        .route(
+            "/api/v1/me/otp",
+            get(otp::status).post(otp::start).delete(otp::disable),
+        )
+        .route("/api/v1/me/otp/confirm", post(otp::confirm))
+        .route("/api/v1/me/otp/recovery-codes", post(otp::renew_codes))
+        .route("/api/v1/users/{id}/otp", delete(otp::reset_user))
         .route(
             "/api/v1/files/{*path}",
-            get(files::get).put(files::put).delete(files::delete),
+            get(files::get)
+                .put(files::put)
+                .delete(files::delete)
+                .patch(file_meta::patch),
+        )
+        .route(
+            "/api/v1/attributes",
+            get(attributes::list).post(attributes::create),
+        )
+        .route("/api/v1/attributes/bulk", post(attributes::bulk))
+        .route(
+            "/api/v1/attributes/{key}",
+            axum::routing::patch(attributes::update).delete(attributes::archive),
+        )
+        .route("/api/v1/search", post(search::search))
+        .route(
+            "/api/v1/saved-searches",
+            get(saved_searches::list).post(saved_searches::create),
+        )
+        .route(
+            "/api/v1/saved-searches/{id}",
+            delete(saved_searches::delete),
         )
         .route("/api/v1/folders", get(folders::list))
         .route("/api/v1/folders/", get(folders::list))

@@ -1,14 +1,14 @@
 //! Login, logout and "who am I".
 
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Caller, ClientIp, SESSION_COOKIE, is_https};
+use crate::extract::{ApiJson, Caller, ClientIp, SESSION_COOKIE, is_https, user_agent};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kura_core::clock::rfc3339;
-use kura_service::AuthMethod;
+use kura_service::{AuthMethod, NewSession, SessionStage};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -21,7 +21,7 @@ pub struct LoginBody {
     new_password: Option<String>,
 }
 
-pub(crate) fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> Option<HeaderValue> {
+fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> Option<HeaderValue> {
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}"
@@ -34,11 +34,7 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Result<Response,
     let (mut parts, body) = req.into_parts();
     let ip = ClientIp::from_request_parts(&mut parts, &st).await?;
     let secure = is_https(&parts, &st);
-    let ua = parts
-        .headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(300).collect::<String>());
+    let ua = user_agent(&parts);
     let ApiJson(b): ApiJson<LoginBody> = <ApiJson<LoginBody> as axum::extract::FromRequest<
         AppState,
     >>::from_request(Request::from_parts(parts, body), &st)
@@ -54,24 +50,41 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Result<Response,
             ua.as_deref(),
         )
         .await?;
-    let mut res = Json(json!({
-        "csrf_token": s.csrf_token,
-        "expires": rfc3339(s.expires_at),
-        "user": super::json::user(&s.identity.user),
-        "tenant": { "code": s.identity.tenant.code, "name": s.identity.tenant.name },
-    }))
-    .into_response();
-    set_session_cookie(&mut res, &st, &s, secure);
-    Ok(res)
+    Ok(session_response(&st, &s, secure, serde_json::Map::new()))
+}
+
+/// The answer to a sign-in step: the session cookie, and either the signed-in
+/// user or `{"next": "otp" | "otp_enrol"}` for a half-signed-in session.
+/// `extra` members are added (e.g. recovery codes).
+pub(crate) fn session_response(
+    st: &AppState,
+    s: &NewSession,
+    secure: bool,
+    extra: serde_json::Map<String, serde_json::Value>,
+) -> Response {
+    let mut body = match s.stage {
+        SessionStage::Full => json!({
+            "csrf_token": s.csrf_token,
+            "expires": rfc3339(s.expires_at),
+            "user": super::json::user(&s.identity.user),
+            "tenant": { "code": s.identity.tenant.code, "name": s.identity.tenant.name },
+        }),
+        SessionStage::Otp | SessionStage::Enrol => json!({
+            "next": if s.stage == SessionStage::Otp { "otp" } else { "otp_enrol" },
+            "csrf_token": s.csrf_token,
+            "expires": rfc3339(s.expires_at),
+        }),
+    };
+    if let Some(obj) = body.as_object_mut() {
+        obj.extend(extra);
+    }
+    let mut res = Json(body).into_response();
+    set_session_cookie(&mut res, st, s, secure);
+    res
 }
 
 /// Sets the cookie of a session just opened (password or SSO sign-in).
-pub(crate) fn set_session_cookie(
-    res: &mut Response,
-    st: &AppState,
-    s: &kura_service::NewSession,
-    secure: bool,
-) {
+pub(crate) fn set_session_cookie(res: &mut Response, st: &AppState, s: &NewSession, secure: bool) {
     let max_age = ((s.expires_at - st.svc.now_ms()) / 1000).max(1);
     if let Some(c) = session_cookie(&s.secret, max_age, secure) {
         res.headers_mut().append(header::SET_COOKIE, c);
@@ -80,17 +93,27 @@ pub(crate) fn set_session_cookie(
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
-/// `DELETE /api/v1/session`
+/// `DELETE /api/v1/session`: also ends a half-signed-in session.
 pub async fn logout(State(st): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (mut parts, _) = req.into_parts();
     let secure = is_https(&parts, &st);
-    let Caller(who) = Caller::from_request_parts(&mut parts, &st).await?;
-    // A session opened by SSO is told where to end the provider's session too.
-    let provider_logout = st.svc.sso_end_session_url(&who).await;
-    if let AuthMethod::Session { .. } = who.method
-        && let Some(secret) = crate::extract::cookie(&parts, SESSION_COOKIE)
-    {
-        st.svc.logout(secret).await?;
+    let mut provider_logout = None;
+    match Caller::from_request_parts(&mut parts, &st).await {
+        Ok(Caller(who)) => {
+            // A session opened by SSO is told where to end the provider's session too.
+            provider_logout = st.svc.sso_end_session_url(&who).await;
+            if let AuthMethod::Session { .. } = who.method
+                && let Some(secret) = crate::extract::cookie(&parts, SESSION_COOKIE)
+            {
+                st.svc.logout(secret).await?;
+            }
+        }
+        Err(e) if matches!(e.0, kura_service::ServiceError::OtpRequired(_)) => {
+            if let Some(secret) = crate::extract::cookie(&parts, SESSION_COOKIE) {
+                st.svc.logout(secret).await?;
+            }
+        }
+        Err(e) => return Err(e),
     }
     let mut res = match provider_logout {
         Some(url) => Json(json!({ "provider_logout_url": url })).into_response(),

@@ -2,11 +2,10 @@
 //! `/api/v1/tenants/{code}/sso`) and the browser flow (`/api/v1/sso/...`).
 
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, ClientIp, cookie, is_https};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, ClientIp, cookie, is_https, user_agent};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kura_service::{SSO_PENDING_MS, SsoCallback, SsoConfigChange, SsoConfigView};
@@ -162,14 +161,6 @@ fn binding_cookie(value: &str, max_age_s: i64, secure: bool) -> Option<HeaderVal
         "{SSO_COOKIE}={value}; Path={CALLBACK_PATH}; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}"
     ))
     .ok()
-}
-
-fn user_agent(parts: &Parts) -> Option<String> {
-    parts
-        .headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(300).collect())
 }
 
 fn no_store(res: &mut Response) {

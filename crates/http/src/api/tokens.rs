@@ -11,9 +11,12 @@ use kura_core::clock::rfc3339;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewToken {
     name: String,
     expires_in_days: Option<i64>,
+    /// `read_write` (the default) or `read_only`.
+    scope: Option<String>,
 }
 
 /// `POST /api/v1/tokens`: the secret is in this response and nowhere else, ever.
@@ -22,13 +25,26 @@ pub async fn create(
     Caller(who): Caller,
     ApiJson(b): ApiJson<NewToken>,
 ) -> Result<Response, ApiError> {
+    let read_only = match b.scope.as_deref() {
+        None | Some("read_write") => false,
+        Some("read_only") => true,
+        Some(other) => {
+            return Err(kura_service::ServiceError::InvalidInput(format!(
+                "scope must be read_write or read_only, not {other:?}"
+            ))
+            .into());
+        }
+    };
     let (id, token) = st
         .svc
-        .create_token(&who, &b.name, b.expires_in_days)
+        .create_token(&who, &b.name, b.expires_in_days, read_only)
         .await?;
+    let scope = if read_only { "read_only" } else { "read_write" };
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({ "id": id, "name": b.name.trim(), "token": token })),
+        Json(
+            serde_json::json!({ "id": id, "name": b.name.trim(), "scope": scope, "token": token }),
+        ),
     )
         .into_response())
 }
@@ -48,6 +64,7 @@ pub async fn list(State(st): State<AppState>, Caller(who): Caller) -> Result<Res
                 "expires": t.expires_at.map(rfc3339),
                 "last_used": t.last_used_at.map(rfc3339),
                 "revoked": t.revoked_at.map(rfc3339),
+                "scope": t.scope,
             })
         })
         .collect();

@@ -1,0 +1,179 @@
+//! `/api/v1/attributes`: the tenant's attribute schema.
+
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kura_core::attributes::{ChoiceDef, Labels};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    /// `archived=true` includes archived attributes.
+    #[serde(default)]
+    archived: bool,
+}
+
+/// A choice as sent: a bare value (labelled with itself) or `{value, labels}`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum ChoiceIn {
+    Bare(String),
+    Full(ChoiceDef),
+}
+
+fn choices(cs: Vec<ChoiceIn>) -> Vec<ChoiceDef> {
+    cs.into_iter()
+        .map(|c| match c {
+            ChoiceIn::Bare(v) => ChoiceDef {
+                labels: Labels {
+                    ja: v.clone(),
+                    en: v.clone(),
+                },
+                value: v,
+            },
+            ChoiceIn::Full(c) => c,
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewBody {
+    key: String,
+    #[serde(rename = "type")]
+    attr_type: String,
+    labels: Labels,
+    #[serde(default)]
+    required: bool,
+    default: Option<Value>,
+    #[serde(default)]
+    choices: Vec<ChoiceIn>,
+    position: Option<i64>,
+    /// A folder path: the attribute applies to its subtree only.
+    folder: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeBody {
+    #[serde(rename = "type")]
+    attr_type: Option<String>,
+    labels: Option<Labels>,
+    required: Option<bool>,
+    /// Absent: unchanged; null: no default.
+    #[serde(default, deserialize_with = "present")]
+    default: Option<Option<Value>>,
+    choices: Option<Vec<ChoiceIn>>,
+    #[serde(default)]
+    rename_choices: BTreeMap<String, String>,
+    position: Option<i64>,
+    /// Absent: unchanged; null: everywhere.
+    #[serde(default, deserialize_with = "present_str")]
+    folder: Option<Option<String>>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Value>>, D::Error> {
+    let v = Value::deserialize(d)?;
+    Ok(Some((!v.is_null()).then_some(v)))
+}
+
+fn present_str<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Ok(Some(Option::<String>::deserialize(d)?))
+}
+
+/// `GET /api/v1/attributes[?archived=true]`
+pub async fn list(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Response, ApiError> {
+    let items = st.svc.list_attributes(&who, q.archived).await?;
+    Ok(Json(serde_json::json!({ "items": items })).into_response())
+}
+
+/// `POST /api/v1/attributes` (tenant admins)
+pub async fn create(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    ApiJson(b): ApiJson<NewBody>,
+) -> Result<Response, ApiError> {
+    let a = st
+        .svc
+        .create_attribute(
+            &who,
+            kura_service::NewAttribute {
+                key: b.key,
+                attr_type: b.attr_type,
+                labels: b.labels,
+                required: b.required,
+                default: b.default,
+                choices: choices(b.choices),
+                position: b.position,
+                folder: b.folder,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(a)).into_response())
+}
+
+/// `PATCH /api/v1/attributes/{key}` (tenant admins)
+pub async fn update(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(b): ApiJson<ChangeBody>,
+) -> Result<Response, ApiError> {
+    let a = st
+        .svc
+        .update_attribute(
+            &who,
+            &key,
+            kura_service::AttributeChange {
+                attr_type: b.attr_type,
+                labels: b.labels,
+                required: b.required,
+                default: b.default,
+                choices: b.choices.map(choices),
+                rename_choices: b.rename_choices,
+                position: b.position,
+                folder: b.folder,
+            },
+        )
+        .await?;
+    Ok(Json(a).into_response())
+}
+
+/// `DELETE /api/v1/attributes/{key}`: archives it (values are kept).
+pub async fn archive(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(key): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    st.svc.archive_attribute(&who, &key).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkBody {
+    /// Up to 10,000 paths of files and folders.
+    paths: Vec<String>,
+    /// Key to value (`null` clears).
+    set: serde_json::Map<String, Value>,
+}
+
+/// `POST /api/v1/attributes/bulk`: the same values on many items, all or nothing.
+pub async fn bulk(
+    State(st): State<AppState>,
+    Caller(who): Caller,
+    ApiJson(b): ApiJson<BulkBody>,
+) -> Result<Response, ApiError> {
+    let n = st.svc.bulk_set_attributes(&who, &b.paths, &b.set).await?;
+    Ok(Json(serde_json::json!({ "updated": n })).into_response())
+}
