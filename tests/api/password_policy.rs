@@ -95,7 +95,8 @@ async fn passwords_follow_the_tenant_policy(b: Backend) {
         r.json::<Value>().await.unwrap(),
         json!({"ip_allowlist": [], "admin_ip_allowlist": [], "password_min_length": 12,
                "lockout_threshold": 10, "lockout_minutes": 15, "password_max_age_days": null,
-               "session_idle_minutes": 720})
+               "session_idle_minutes": 720, "session_max_hours": 168, "otp_required": false,
+               "sso_only": false, "client_cert_required": false})
     );
     for bad in [
         json!({"password_min_length": 4}),
