@@ -27,5 +27,8 @@ mod pki;
 mod quota;
 mod scan;
 mod search;
+mod sso;
+mod sso_forged;
+mod sso_settings;
 mod trash;
 mod versions;

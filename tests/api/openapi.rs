@@ -76,6 +76,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/tenants/{code}/crl"),
     ("GET", "/api/v1/tenants/{code}/client-cert"),
     ("PUT", "/api/v1/tenants/{code}/client-cert"),
+    ("GET", "/api/v1/tenant/sso"),
+    ("PUT", "/api/v1/tenant/sso"),
+    ("DELETE", "/api/v1/tenant/sso"),
+    ("GET", "/api/v1/tenants/{code}/sso"),
+    ("PUT", "/api/v1/tenants/{code}/sso"),
+    ("DELETE", "/api/v1/tenants/{code}/sso"),
+    ("GET", "/api/v1/sso/callback"),
+    ("GET", "/api/v1/sso/{code}"),
+    ("GET", "/api/v1/sso/{code}/login"),
     ("POST", "/api/v1/users/{id}/unlock"),
     ("POST", "/api/v1/users/{id}/password-reset"),
     ("POST", "/api/v1/me/password"),
@@ -140,6 +149,9 @@ fn all_service_errors() -> Vec<ServiceError> {
         ServiceError::PasswordExpired,
         ServiceError::InvalidResetToken,
         ServiceError::WouldLockOutCaller(s()),
+        ServiceError::SsoRequired,
+        ServiceError::SsoFailed(s()),
+        ServiceError::SsoProviderUnavailable(s()),
         ServiceError::OtpRequired(s()),
         ServiceError::InvalidOtp,
         ServiceError::OtpAlreadyEnabled,
@@ -178,7 +190,10 @@ fn expected_status(e: &ServiceError) -> u16 {
         | E::Quarantined(..)
         | E::IpNotAllowed(_)
         | E::PasswordExpired
-        | E::ClientCertificateRequired(_) => 403,
+        | E::ClientCertificateRequired(_)
+        | E::SsoRequired
+        | E::SsoFailed(_) => 403,
+        E::SsoProviderUnavailable(_) => 502,
         E::AccountLocked => 423,
         E::WouldLockOutCaller(_) => 409,
         E::InvalidResetToken => 400,

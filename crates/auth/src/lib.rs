@@ -1,7 +1,9 @@
 //! Credentials: argon2id password hashes, random secrets, and hashes of tokens.
-//! One-time passcodes (TOTP) and their recovery codes; client certificates.
+//! One-time passcodes (TOTP) and their recovery codes; client certificates;
+//! OpenID Connect sign-in.
 
 pub mod client_cert;
+pub mod oidc;
 pub mod otp;
 mod password_policy;
 

@@ -56,6 +56,8 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         E::AccountLocked => StatusCode::LOCKED,
         E::WouldLockOutCaller(_) => StatusCode::CONFLICT,
         E::InvalidResetToken => StatusCode::BAD_REQUEST,
+        E::SsoRequired | E::SsoFailed(_) => StatusCode::FORBIDDEN,
+        E::SsoProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
         E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -15,6 +15,9 @@ pub struct HttpConfig {
     /// The header in which a trusted proxy passes the client certificate
     /// (URL-escaped PEM); `None`: `X-Client-Cert`.
     pub client_cert_header: Option<axum::http::HeaderName>,
+    /// The URL browsers reach Kura at (scheme, host, port, no trailing
+    /// slash); single sign-on's callback URL is built from it.
+    pub public_url: String,
 }
 
 impl HttpConfig {
@@ -25,6 +28,14 @@ impl HttpConfig {
             v4 => v4,
         };
         self.trusted_proxies.iter().any(|n| n.contains(&ip))
+    }
+
+    /// The single sign-on callback URL to register at identity providers.
+    pub fn sso_redirect_uri(&self) -> String {
+        format!(
+            "{}/api/v1/sso/callback",
+            self.public_url.trim_end_matches('/')
+        )
     }
 }
 

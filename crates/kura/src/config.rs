@@ -29,6 +29,10 @@ pub struct ServerConfig {
     /// Addresses or CIDR ranges of load balancers whose forwarding headers are trusted.
     pub trusted_proxies: Vec<String>,
     pub force_secure_cookies: bool,
+    /// The URL browsers use to reach Kura (e.g. `https://files.example.com`);
+    /// empty: `http://` and the listen address. Single sign-on's callback
+    /// URL is built from it.
+    pub public_url: String,
     /// How long in-flight requests may take to finish on shutdown.
     pub shutdown_grace_seconds: u64,
     /// How often the janitor runs (0 disables the periodic run; start-up still runs).
@@ -49,6 +53,7 @@ impl Default for ServerConfig {
             data_dir: PathBuf::from("./kura-data"),
             trusted_proxies: Vec::new(),
             force_secure_cookies: false,
+            public_url: String::new(),
             shutdown_grace_seconds: 30,
             janitor_interval_seconds: 300,
             tls_cert: None,
@@ -112,6 +117,8 @@ pub struct AuthConfig {
     /// Failed sign-ins one client address may make per window on a node (0 = no limit).
     pub login_failures_per_ip: u32,
     pub login_failure_window_minutes: i64,
+    /// Accept OpenID issuers over plain http (closed test networks only).
+    pub sso_allow_http_issuers: bool,
 }
 
 impl Default for AuthConfig {
@@ -122,6 +129,7 @@ impl Default for AuthConfig {
             cache_seconds: 5,
             login_failures_per_ip: 50,
             login_failure_window_minutes: 15,
+            sso_allow_http_issuers: false,
         }
     }
 }
@@ -215,5 +223,7 @@ mod tests {
         assert_eq!(c.scan.mode, kura_scan::ScanMode::Required);
         assert_eq!(c.scan.resolved_stream_max_length(), Ok(100 << 20));
         assert_eq!(c.auth.login_failures_per_ip, 50);
+        assert_eq!(c.server.public_url, "");
+        assert!(!c.auth.sso_allow_http_issuers);
     }
 }

@@ -58,11 +58,6 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
                 cfg.server.client_cert_header
             )
         })?;
-    let http_cfg = HttpConfig {
-        trusted_proxies,
-        force_secure_cookies: cfg.server.force_secure_cookies,
-        client_cert_header: Some(client_cert_header),
-    };
     let tls = match (&cfg.server.tls_cert, &cfg.server.tls_key) {
         (Some(c), Some(k)) => {
             Some(kura_http::TlsConfig::from_files(c, k).context("server.tls_cert / tls_key")?)
@@ -74,6 +69,17 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", cfg.server.listen))?;
     let addr = listener.local_addr()?;
+    let public_url = match cfg.server.public_url.trim().trim_end_matches('/') {
+        "" => format!("http://{addr}"),
+        u if u.starts_with("https://") || u.starts_with("http://") => u.to_string(),
+        u => anyhow::bail!("server.public_url: {u:?} must start with https:// or http://"),
+    };
+    let http_cfg = HttpConfig {
+        trusted_proxies,
+        force_secure_cookies: cfg.server.force_secure_cookies,
+        client_cert_header: Some(client_cert_header),
+        public_url,
+    };
     tracing::info!(%addr, data_dir = %cfg.server.data_dir.display(), backend = ?svc.db().backend(), "kura is serving");
     let scheme = if tls.is_some() { "https" } else { "http" };
     eprintln!("Kura is listening on {scheme}://{addr}");

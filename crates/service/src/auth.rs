@@ -167,6 +167,21 @@ impl Service {
         }
         self.check_client_cert(&tenant, Some(&user), cert, ip, user_agent)
             .await?;
+        // "SSO only": members sign in at their identity provider; the
+        // operator keeps this password login as the break-glass way in.
+        if tenant.sso_only && user.role != kura_core::Role::Operator {
+            self.auth_event(crate::auth_events::AuthEvent {
+                tenant_id: Some(tenant.id),
+                user_id: Some(user.id),
+                action: "login.sso_required",
+                target: Some(&user.login),
+                ip,
+                user_agent,
+                ..Default::default()
+            })
+            .await?;
+            return Err(ServiceError::SsoRequired);
+        }
         // An expired password must be replaced in this same request.
         if self.password_expired(&tenant, &user) {
             let Some(new_pw) = new_password else {

@@ -77,6 +77,14 @@ pub enum ServiceError {
     InvalidResetToken,
     #[error("too many failed sign-ins from this address; try again in {0} seconds")]
     TooManyAttempts(u64),
+    #[error(
+        "this tenant signs in through its identity provider only (single sign-on); use GET /api/v1/sso/{{tenant}}/login"
+    )]
+    SsoRequired,
+    #[error("single sign-on failed: {0}")]
+    SsoFailed(String),
+    #[error("the identity provider could not be reached or understood: {0}")]
+    SsoProviderUnavailable(String),
     /// A half-signed-in session: the second step is still due.
     #[error("{0}")]
     OtpRequired(String),
@@ -133,6 +141,9 @@ impl ServiceError {
             Self::WouldLockOutCaller(_) => "would_lock_out_caller",
             Self::ClientCertificateRequired(_) => "client_certificate_required",
             Self::InvalidResetToken => "invalid_reset_token",
+            Self::SsoRequired => "sso_required",
+            Self::SsoFailed(_) => "sso_failed",
+            Self::SsoProviderUnavailable(_) => "sso_provider_unavailable",
             Self::OtpRequired(_) => "otp_required",
             Self::InvalidOtp => "invalid_otp",
             Self::OtpAlreadyEnabled => "otp_already_enabled",

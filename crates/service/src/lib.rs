@@ -28,6 +28,8 @@ mod rescan;
 mod saved_searches;
 mod scanning;
 mod search;
+mod sso;
+mod sso_config;
 mod tenant_policy;
 mod trash;
 mod tree;
@@ -55,6 +57,8 @@ pub use rescan::{RescanOptions, RescanReport};
 pub use saved_searches::SavedSearchView;
 pub use scanning::{ScannerStatus, Scanning, refuse_quarantined};
 pub use search::{SearchRequest, SearchResult};
+pub use sso::{SSO_PENDING_MS, SsoCallback, SsoDone, SsoOption, SsoStart, safe_return_path};
+pub use sso_config::{SsoConfigChange, SsoConfigView};
 pub use tenant_policy::{TenantPolicy, TenantPolicyChange};
 pub use trash::TrashItem;
 
@@ -82,6 +86,8 @@ pub struct ServiceConfig {
     pub login_failures_per_ip: u32,
     /// The window of `login_failures_per_ip`.
     pub login_failure_window_ms: i64,
+    /// Accept `http://` OpenID issuers (tests and closed networks only).
+    pub sso_allow_http_issuers: bool,
 }
 
 impl Default for ServiceConfig {
@@ -95,6 +101,7 @@ impl Default for ServiceConfig {
             auth_cache_ms: 5_000,
             login_failures_per_ip: 50,
             login_failure_window_ms: 15 * 60_000,
+            sso_allow_http_issuers: false,
         }
     }
 }
@@ -116,6 +123,8 @@ pub struct Service {
     engine_cache: Arc<std::sync::Mutex<Option<(std::time::Instant, String)>>>,
     /// Failed sign-ins per client address.
     login_throttle: Arc<login_throttle::LoginThrottle>,
+    /// The OpenID Connect relying party (provider metadata cache).
+    oidc: Arc<kura_auth::oidc::Oidc>,
     /// Tenants' attribute schemas, briefly.
     schema_cache: Arc<attributes::SchemaCache>,
     /// Tenants' client-certificate trust (CAs, CRL), cached like credentials.
@@ -145,6 +154,7 @@ impl Service {
             scanning: Scanning::default(),
             engine_cache: Arc::default(),
             login_throttle,
+            oidc: Arc::new(kura_auth::oidc::Oidc::new()),
             schema_cache: Arc::default(),
             client_trust,
         }

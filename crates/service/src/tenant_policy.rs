@@ -149,6 +149,8 @@ impl Service {
         if let Some(h) = next.session_max_hours {
             range("session_max_hours", h, 1, 8_760)?;
         }
+        self.check_sso_only_change(who, &t, next.sso_only, confirm)
+            .await?;
         let own = t.id == who.tenant_id();
         let ip = who.ip.as_deref().and_then(|s| s.parse().ok());
         if own && !confirm && !next.ip_allowed(who.user.role, ip) {

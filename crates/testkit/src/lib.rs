@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod clamd;
+pub mod oidc;
 
 use kura_core::Role;
 use kura_core::clock::ManualClock;
@@ -153,6 +154,10 @@ impl TestServer {
         let scheme = if tls.is_some() { "https" } else { "http" };
         let base = format!("{scheme}://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let mut http = http;
+        if http.public_url.is_empty() {
+            http.public_url = base.clone();
+        }
         let state = AppState::new(svc.clone(), http);
         let stop = async move {
             rx.await.ok();

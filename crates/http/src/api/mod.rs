@@ -16,6 +16,7 @@ mod saved_searches;
 mod scan;
 mod search;
 mod session;
+mod sso;
 mod tokens;
 mod trash;
 mod versions;
@@ -137,6 +138,17 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/tenants/{code}/client-cert",
             get(client_certs::settings_any).put(client_certs::put_settings_any),
         )
+        .route(
+            "/api/v1/tenant/sso",
+            get(sso::get_own).put(sso::put_own).delete(sso::delete_own),
+        )
+        .route(
+            "/api/v1/tenants/{code}/sso",
+            get(sso::get_any).put(sso::put_any).delete(sso::delete_any),
+        )
+        .route("/api/v1/sso/callback", get(sso::callback))
+        .route("/api/v1/sso/{code}", get(sso::option))
+        .route("/api/v1/sso/{code}/login", get(sso::login))
         .route("/api/v1/users/{id}/unlock", post(policy::unlock_user))
         .route(
             "/api/v1/users/{id}/password-reset",

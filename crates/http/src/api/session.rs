@@ -64,7 +64,6 @@ pub(crate) fn session_response(
     secure: bool,
     extra: serde_json::Map<String, serde_json::Value>,
 ) -> Response {
-    let max_age = ((s.expires_at - st.svc.now_ms()) / 1000).max(1);
     let mut body = match s.stage {
         SessionStage::Full => json!({
             "csrf_token": s.csrf_token,
@@ -82,20 +81,29 @@ pub(crate) fn session_response(
         obj.extend(extra);
     }
     let mut res = Json(body).into_response();
+    set_session_cookie(&mut res, st, s, secure);
+    res
+}
+
+/// Sets the cookie of a session just opened (password or SSO sign-in).
+pub(crate) fn set_session_cookie(res: &mut Response, st: &AppState, s: &NewSession, secure: bool) {
+    let max_age = ((s.expires_at - st.svc.now_ms()) / 1000).max(1);
     if let Some(c) = session_cookie(&s.secret, max_age, secure) {
-        res.headers_mut().insert(header::SET_COOKIE, c);
+        res.headers_mut().append(header::SET_COOKIE, c);
     }
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
 }
 
 /// `DELETE /api/v1/session`: also ends a half-signed-in session.
 pub async fn logout(State(st): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (mut parts, _) = req.into_parts();
     let secure = is_https(&parts, &st);
+    let mut provider_logout = None;
     match Caller::from_request_parts(&mut parts, &st).await {
         Ok(Caller(who)) => {
+            // A session opened by SSO is told where to end the provider's session too.
+            provider_logout = st.svc.sso_end_session_url(&who).await;
             if let AuthMethod::Session { .. } = who.method
                 && let Some(secret) = crate::extract::cookie(&parts, SESSION_COOKIE)
             {
@@ -109,7 +117,10 @@ pub async fn logout(State(st): State<AppState>, req: Request) -> Result<Response
         }
         Err(e) => return Err(e),
     }
-    let mut res = StatusCode::NO_CONTENT.into_response();
+    let mut res = match provider_logout {
+        Some(url) => Json(json!({ "provider_logout_url": url })).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    };
     if let Some(c) = session_cookie("", 0, secure) {
         res.headers_mut().insert(header::SET_COOKIE, c);
     }
