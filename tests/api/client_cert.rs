@@ -660,3 +660,144 @@ async fn cert_trust_of_one_tenant_never_reaches_another(b: Backend) {
     // The operator's own tenant has no rule, so the operator is not affected.
     assert_eq!(me(&bare, &s, &op).await.status(), StatusCode::OK);
 }
+
+both!(otp_certificate_and_ip_allowlist_all_hold_together);
+
+/// An HTTPS client with a cookie jar, presenting `cert` (if any).
+fn browser(pki: &ServerPki, cert: Option<&Leaf>) -> reqwest::Client {
+    let mut b = reqwest::Client::builder()
+        .no_proxy()
+        .cookie_store(true)
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(pki.ca.pem.as_bytes()).unwrap());
+    if let Some(c) = cert {
+        let pem = format!("{}{}", c.cert_pem, c.key_pem);
+        b = b.identity(reqwest::Identity::from_pem(pem.as_bytes()).unwrap());
+    }
+    b.build().unwrap()
+}
+
+fn cookie_of(r: &reqwest::Response) -> String {
+    r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+async fn otp_certificate_and_ip_allowlist_all_hold_together(b: Backend) {
+    use kura_core::clock::Clock;
+    let pki = ServerPki::new();
+    let s = TestServer::start_tls(b, uncached(), HttpConfig::default(), pki.tls.clone()).await;
+    let admin = s.tenant("acme", 1 << 30).await;
+    let bob = s.user("acme", "bob", Role::Member).await;
+    let ca = Ca::new("Acme Client CA");
+    let valid = ca.client("admin", "admin@example.com", 1, -1, 30);
+    require_certs(&s, &pki, &admin, &ca, &valid).await;
+    let good = pki.client(Some(&valid));
+    let r = policy(
+        &good,
+        &s,
+        &admin.token,
+        "",
+        json!({"ip_allowlist": ["127.0.0.1/32"], "otp_required": true}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let now_s = || u64::try_from(s.clock.now_ms() / 1000).unwrap();
+
+    // Certificate and password: OTP must be set up first.
+    let br = browser(&pki, Some(&valid));
+    let r = login(&br, &s, &bob, &bob.password).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["next"], "otp_enrol", "{v}");
+    let csrf = v["csrf_token"].as_str().unwrap().to_string();
+    let r = br
+        .post(s.url("/api/v1/me/otp"))
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let secret = r.json::<Value>().await.unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let code = kura_auth::otp::code_at(&secret, now_s(), 6).unwrap();
+    let r = br
+        .post(s.url("/api/v1/me/otp/confirm"))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let full = cookie_of(&r);
+    assert_eq!(
+        br.get(s.url("/api/v1/me")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    // The same session without the certificate: refused.
+    let bare = pki.client(None);
+    let r = bare
+        .get(s.url("/api/v1/me"))
+        .header("cookie", &full)
+        .send()
+        .await
+        .unwrap();
+    refused(r).await;
+
+    // Next sign-in: the passcode step needs the certificate too.
+    let br = browser(&pki, Some(&valid));
+    let r = login(&br, &s, &bob, &bob.password).await;
+    let half = cookie_of(&r);
+    assert_eq!(r.json::<Value>().await.unwrap()["next"], "otp");
+    s.clock.advance_ms(30_000);
+    let code = kura_auth::otp::code_at(&secret, now_s(), 6).unwrap();
+    let r = bare
+        .post(s.url("/api/v1/session/otp"))
+        .header("cookie", &half)
+        .json(&json!({"code": code}))
+        .send()
+        .await
+        .unwrap();
+    refused(r).await;
+    let r = br
+        .post(s.url("/api/v1/session/otp"))
+        .json(&json!({"code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        br.get(s.url("/api/v1/me")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    // Outside the allowlist nothing helps: certificate, session or passcode.
+    let r = policy(
+        &good,
+        &s,
+        &admin.token,
+        "?confirm=true",
+        json!({"ip_allowlist": ["10.0.0.0/8"]}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    problem(
+        br.get(s.url("/api/v1/me")).send().await.unwrap(),
+        StatusCode::FORBIDDEN,
+        "ip_not_allowed",
+    )
+    .await;
+    problem(
+        login(&br, &s, &bob, &bob.password).await,
+        StatusCode::FORBIDDEN,
+        "ip_not_allowed",
+    )
+    .await;
+}
