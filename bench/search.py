@@ -1,0 +1,326 @@
+#!/usr/bin/env python3
+"""Search benchmark (issue 5): one tenant with FILES files in a realistic
+folder tree and 10 attributes of mixed types, plus two noise tenants of
+NOISE files each; then p50/p95 of the issue's queries over HTTP.
+
+Usage:  bench/search.py [--backend sqlite|postgres] [--files 1000000]
+        [--noise 100000] [--runs 20] [--kura PATH]
+Env:    KURA_BIN (default $CARGO_TARGET_DIR/release/kura),
+        KURA_BENCH_PG (default postgres://postgres@127.0.0.1:5432/postgres)
+
+The schema comes from Kura itself (its migrations and its API); the rows are
+written straight into the database in large transactions, because going
+through the upload API would take hours for a million files. Names are
+stored with the same search form Kura computes (NFKC, lower case).
+"""
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+import urllib.request
+import uuid
+
+ATTRS = [
+    {"key": "project_no", "type": "text", "labels": {"ja": "工事番号", "en": "Project"}},
+    {"key": "site", "type": "choice", "labels": {"ja": "現場", "en": "Site"},
+     "choices": ["tokyo", "osaka", "nagoya", "fukuoka", "sapporo", "sendai", "hiroshima", "kobe"]},
+    {"key": "drawing_type", "type": "choice", "labels": {"ja": "図面種別", "en": "Drawing type"},
+     "choices": ["plan", "section", "elevation", "detail", "structure", "equipment"]},
+    {"key": "revision", "type": "number", "labels": {"ja": "版", "en": "Revision"}},
+    {"key": "approved", "type": "date", "labels": {"ja": "承認日", "en": "Approved"}},
+    {"key": "photographer", "type": "text", "labels": {"ja": "撮影者", "en": "Photographer"}},
+    {"key": "rights", "type": "multi_choice", "labels": {"ja": "利用範囲", "en": "Rights"},
+     "choices": ["web", "print", "tv", "internal", "partner"]},
+    {"key": "final", "type": "boolean", "labels": {"ja": "確定", "en": "Final"}},
+    {"key": "height_mm", "type": "number", "labels": {"ja": "高さ", "en": "Height"}},
+    {"key": "client", "type": "text", "labels": {"ja": "施主", "en": "Client"}},
+]
+
+WORDS_JA = ["平面図", "断面図", "立面図", "詳細図", "構造図", "設備図", "配置図", "現場写真",
+            "打合せ記録", "見積書", "工程表", "議事録", "竣工写真", "検査報告"]
+WORDS_EN = ["plan", "section", "elevation", "detail", "photo", "report", "estimate", "minutes"]
+EXTS = [("pdf", "application/pdf"), ("jpg", "image/jpeg"), ("dwg", "application/acad"),
+        ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")]
+PEOPLE = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤"]
+CLIENTS = ["東京建設", "大阪不動産", "名古屋開発", "福岡ホーム", "札幌物産"]
+
+
+def fold(s):
+    return unicodedata.normalize("NFKC", s).lower()
+
+
+def key(s):
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", s).lower())
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Kura:
+    def __init__(self, binary, data_dir, db_url):
+        self.binary, self.data_dir, self.db_url = binary, data_dir, db_url
+        self.port = free_port()
+        self.proc = None
+        cfg = os.path.join(data_dir, "kura.toml")
+        with open(cfg, "w") as f:
+            f.write('[server]\nlisten = "127.0.0.1:%d"\ndata_dir = "%s"\n' % (self.port, data_dir))
+            if db_url:
+                f.write('[database]\nurl = "%s"\n' % db_url)
+            f.write('[scan]\nmode = "disabled"\n')
+        self.cfg = cfg
+
+    def cli(self, *args, stdin=None):
+        return subprocess.run([self.binary, "--config", self.cfg, *args], input=stdin,
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    def start(self):
+        self.proc = subprocess.Popen([self.binary, "--config", self.cfg, "serve"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                urllib.request.urlopen("http://127.0.0.1:%d/healthz" % self.port, timeout=1)
+                return
+            except Exception:
+                time.sleep(0.05)
+        raise SystemExit("kura did not start")
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+            self.proc = None
+
+    def rss_kib(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        return 0
+
+    def call(self, token, method, path, body=None):
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path), method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Authorization": "Bearer " + token,
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=120) as r:
+            return json.loads(r.read() or b"null")
+
+
+class Sql:
+    """The same INSERTs on SQLite (sqlite3) or PostgreSQL (psql, COPY)."""
+
+    def __init__(self, backend, path_or_url):
+        self.backend = backend
+        if backend == "sqlite":
+            self.db = sqlite3.connect(path_or_url)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=OFF")
+        else:
+            self.url = path_or_url
+
+    def scalar(self, q):
+        if self.backend == "sqlite":
+            return self.db.execute(q).fetchone()[0]
+        return subprocess.run(["psql", self.url, "-Atqc", q], capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    def next_id(self, table):
+        return int(self.scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM %s" % table))
+
+    def load(self, table, cols, rows):
+        if self.backend == "sqlite":
+            marks = ",".join("?" * len(cols))
+            self.db.executemany("INSERT INTO %s (%s) VALUES (%s)" % (table, ",".join(cols), marks), rows)
+            return
+        def cell(v):
+            if v is None:
+                return "\\N"
+            return str(v).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+        data = "".join("\t".join(cell(v) for v in r) + "\n" for r in rows)
+        subprocess.run(["psql", self.url, "-qc", "COPY %s (%s) FROM STDIN" % (table, ",".join(cols))],
+                       input=data, text=True, check=True)
+
+    def commit(self):
+        if self.backend == "sqlite":
+            self.db.commit()
+
+    def finish(self):
+        if self.backend == "sqlite":
+            self.db.execute("ANALYZE")
+            self.db.commit()
+            self.db.close()
+        else:
+            subprocess.run(["psql", self.url, "-qc", "ANALYZE"], check=True)
+
+
+def generate(sql, tenant_id, root_id, user_id, n_files, defs, rng, label):
+    """A tree of projects / disciplines / months with n_files files."""
+    t0 = time.time()
+    node_id = sql.next_id("nodes")
+    now = int(time.time() * 1000)
+    folders, files, values = [], [], []
+    per_folder = 200
+    n_folders = max(1, n_files // per_folder)
+    folder_ids = []
+    projects = max(1, n_folders // 40)
+    for p in range(projects):
+        pid = node_id; node_id += 1
+        name = "案件%05d %s" % (p, rng.choice(CLIENTS))
+        folders.append((pid, tenant_id, root_id, "folder", name, key(name), uuid.uuid4().hex, now, now, user_id, fold(name), 0, None, None))
+        for d in range(40):
+            if len(folder_ids) >= n_folders:
+                break
+            fid = node_id; node_id += 1
+            name = "%02d %s" % (d, rng.choice(WORDS_JA))
+            folders.append((fid, tenant_id, pid, "folder", name, key(name), uuid.uuid4().hex, now, now, user_id, fold(name), 0, None, None))
+            folder_ids.append(fid)
+    cols = ("id", "tenant_id", "parent_id", "kind", "name", "name_key", "etag", "created_at", "modified_at",
+            "modified_by", "name_fold", "size", "content_type", "scan_status")
+    sql.load("nodes", cols, folders)
+    vcols = ("tenant_id", "node_id", "attr_id", "text_value", "fold_value", "num_value")
+    by_key = {d["key"]: d for d in defs}
+    batch = 50_000
+    for i in range(n_files):
+        fid = node_id; node_id += 1
+        ext, ct = rng.choice(EXTS)
+        word = rng.choice(WORDS_JA) if rng.random() < 0.7 else rng.choice(WORDS_EN)
+        # Some names in full-width, as people type them.
+        name = "%s_%07d_R%d.%s" % (word, i, rng.randint(0, 9), ext)
+        if rng.random() < 0.05:
+            name = unicodedata.normalize("NFKC", name).translate(str.maketrans(
+                "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+                "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ"))
+        mod = now - rng.randint(0, 5 * 365 * 86_400_000)
+        files.append((fid, tenant_id, folder_ids[i % len(folder_ids)], "file", name, key(name), uuid.uuid4().hex,
+                      mod, mod, user_id, fold(name), rng.randint(1_000, 50_000_000), ct, "clean"))
+        a = lambda k: by_key[k]["id"]
+        pno = "K-%05d" % rng.randint(0, 20_000)
+        values.append((tenant_id, fid, a("project_no"), pno, fold(pno), None))
+        s = rng.choice(ATTRS[1]["choices"]); values.append((tenant_id, fid, a("site"), s, fold(s), None))
+        s = rng.choice(ATTRS[2]["choices"]); values.append((tenant_id, fid, a("drawing_type"), s, fold(s), None))
+        values.append((tenant_id, fid, a("revision"), None, None, float(rng.randint(0, 20))))
+        days = 19000 + rng.randint(0, 2000)
+        values.append((tenant_id, fid, a("approved"), time.strftime("%Y-%m-%d", time.gmtime(days * 86400)), None, float(days)))
+        if rng.random() < 0.5:
+            s = rng.choice(PEOPLE); values.append((tenant_id, fid, a("photographer"), s, fold(s), None))
+        for r in rng.sample(ATTRS[6]["choices"], rng.randint(1, 3)):
+            values.append((tenant_id, fid, a("rights"), r, fold(r), None))
+        values.append((tenant_id, fid, a("final"), None, None, float(rng.random() < 0.3)))
+        values.append((tenant_id, fid, a("height_mm"), None, None, float(rng.randint(100, 100_000))))
+        s = rng.choice(CLIENTS); values.append((tenant_id, fid, a("client"), s, fold(s), None))
+        if len(files) >= batch:
+            sql.load("nodes", cols, files); sql.load("attribute_values", vcols, values); sql.commit()
+            files, values = [], []
+    sql.load("nodes", cols, files); sql.load("attribute_values", vcols, values); sql.commit()
+    print("  %s: %d files in %d folders, %.0f s" % (label, n_files, len(folder_ids) + projects, time.time() - t0), flush=True)
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--files", type=int, default=1_000_000)
+    ap.add_argument("--noise", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--kura", default=os.environ.get("KURA_BIN") or os.path.join(
+        os.environ.get("CARGO_TARGET_DIR", "/work/cargo-target"), "release", "kura"))
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="kura-search-bench-", dir="/var/tmp")
+    pg_db = None
+    try:
+        if args.backend == "postgres":
+            admin = os.environ.get("KURA_BENCH_PG", "postgres://postgres@127.0.0.1:5432/postgres")
+            pg_db = "kura_bench_%s" % uuid.uuid4().hex[:8]
+            subprocess.run(["psql", admin, "-qc", "CREATE DATABASE %s" % pg_db], check=True)
+            db_url = admin.rsplit("/", 1)[0] + "/" + pg_db
+        else:
+            db_url = None
+        k = Kura(args.kura, work, db_url)
+        k.cli("migrate")
+        for code, n in [("big", args.files), ("noise1", args.noise), ("noise2", args.noise)]:
+            k.cli("admin", "tenant", "create", "--code", code, "--name", code, "--capacity", "1000TiB")
+            k.cli("admin", "user", "create", "--tenant", code, "--login", "admin", "--role", "admin",
+                  stdin="a long bench password 12345\n")
+        tokens = {c: k.cli("admin", "token", "create", "--tenant", c, "--login", "admin") for c in ["big", "noise1", "noise2"]}
+        k.start()
+        for c in tokens:
+            for a in ATTRS:
+                k.call(tokens[c], "POST", "/api/v1/attributes", a)
+        defs = {c: k.call(tokens[c], "GET", "/api/v1/attributes")["items"] for c in tokens}
+        k.stop()
+        sql = Sql(args.backend, db_url or os.path.join(work, "kura.db"))
+        rng = random.Random(42)
+        t0 = time.time()
+        print("generating (%s)" % args.backend, flush=True)
+        for c, n in [("big", args.files), ("noise1", args.noise), ("noise2", args.noise)]:
+            tid = int(sql.scalar("SELECT id FROM tenants WHERE code = '%s'" % c))
+            root = int(sql.scalar("SELECT root_id FROM tenants WHERE id = %d" % tid))
+            uid = int(sql.scalar("SELECT id FROM users WHERE tenant_id = %d" % tid))
+            ids = {d["key"]: int(sql.scalar("SELECT id FROM attribute_defs WHERE tenant_id = %d AND key = '%s'" % (tid, d["key"]))) for d in ATTRS}
+            generate(sql, tid, root, uid, n, [{"key": kk, "id": v} for kk, v in ids.items()], rng, c)
+        sql.finish()
+        gen_s = time.time() - t0
+        print("generation: %.0f s" % gen_s, flush=True)
+        k.start()
+        tok = tokens["big"]
+        queries = [
+            ("name substring, Japanese", {"name": "断面図_00012"}),
+            ("name substring, ASCII", {"name": "elevation_00004"}),
+            ("two-attribute filter", {"filters": [{"key": "site", "op": "eq", "value": "osaka"},
+                                                  {"key": "drawing_type", "op": "eq", "value": "detail"}], "limit": 50}),
+            ("date range + choice", {"filters": [{"key": "approved", "op": "between", "value": ["2022-01-01", "2022-03-31"]},
+                                                 {"key": "site", "op": "any", "value": ["tokyo", "kobe"]}], "limit": 50}),
+            ("facet count, whole tenant", {"limit": 1, "facets": ["site", "drawing_type", "content_type"]}),
+            ("subtree, sorted by attribute", {"folder": "/", "sort": {"key": "revision", "order": "desc"}, "limit": 50}),
+        ]
+        # The subtree: the first project folder's real name.
+        top = k.call(tok, "GET", "/api/v1/folders/?limit=1")["items"][0]["name"]
+        queries[5][1]["folder"] = "/" + top
+        print("%-32s %9s %9s %8s" % ("query", "p50 ms", "p95 ms", "total"))
+        results = []
+        for label, q in queries:
+            times = []
+            total = None
+            for _ in range(args.runs):
+                t = time.perf_counter()
+                r = k.call(tok, "POST", "/api/v1/search", q)
+                times.append((time.perf_counter() - t) * 1000)
+                total = r["total"]
+            p50, p95 = pct(times, 50), pct(times, 95)
+            results.append((label, p50, p95))
+            print("%-32s %9.1f %9.1f %8s" % (label, p50, p95, total), flush=True)
+        print("server peak RSS: %d MiB" % (k.rss_kib() // 1024))
+        print("generation: %.0f s; target: p95 < 100 ms for every query" % gen_s)
+        miss = [l for l, _, p in results if p >= 100]
+        print("RESULT: %s" % ("PASS" if not miss else "MISS (%s)" % ", ".join(miss)))
+        k.stop()
+    finally:
+        try:
+            k.stop()
+        except Exception:
+            pass
+        if pg_db:
+            subprocess.run(["psql", os.environ.get("KURA_BENCH_PG", "postgres://postgres@127.0.0.1:5432/postgres"),
+                            "-qc", "DROP DATABASE IF EXISTS %s WITH (FORCE)" % pg_db])
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
