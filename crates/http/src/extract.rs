@@ -273,6 +273,16 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     }
 }
 
+/// For optional JSON fields where `null` means something (clear, reset):
+/// absent is `None` (use with `#[serde(default)]`), `null` is `Some(None)`.
+pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Ok(Some(<Option<T> as serde::Deserialize>::deserialize(d)?))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

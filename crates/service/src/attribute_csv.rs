@@ -165,10 +165,7 @@ impl Service {
     ) -> Result<tokio::sync::mpsc::Receiver<Result<Bytes>>> {
         who.require_read()?;
         let schema = self.schema(who.tenant_id()).await?;
-        let folder_id = match folder {
-            None | Some("") | Some("/") => who.tenant.root_id,
-            Some(f) => self.folder_at(who, &NodePath::parse(f)?, false).await?.id,
-        };
+        let folder_id = self.scope_folder(who, folder).await?;
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         let svc = self.clone();
         let tenant_id = who.tenant_id();

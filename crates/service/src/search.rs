@@ -119,19 +119,7 @@ impl Service {
             .iter()
             .map(|d| (d.spec.key.as_str(), d))
             .collect();
-        let folder_id = match r.folder.as_deref() {
-            None | Some("") | Some("/") => who.tenant.root_id,
-            Some(f) => {
-                let path = NodePath::parse(f)?;
-                match self.folder_at(who, &path, false).await {
-                    Ok(n) => n.id,
-                    Err(ServiceError::ParentNotFound(_)) => {
-                        return Err(ServiceError::NotFound(path.to_string()));
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-        };
+        let folder_id = self.scope_folder(who, r.folder.as_deref()).await?;
         let mut conds = Vec::with_capacity(r.filters.len());
         for f in &r.filters {
             let d = by_key
@@ -275,6 +263,22 @@ impl Service {
             total: page.total,
             facets,
         })
+    }
+}
+
+impl Service {
+    /// The folder a search or export is limited to (the tenant's root when
+    /// none is given); a missing folder is `not_found`.
+    pub(crate) async fn scope_folder(&self, who: &Identity, folder: Option<&str>) -> Result<i64> {
+        let Some(f) = folder.filter(|f| !f.is_empty() && *f != "/") else {
+            return Ok(who.tenant.root_id);
+        };
+        let path = NodePath::parse(f)?;
+        match self.folder_at(who, &path, false).await {
+            Ok(n) => Ok(n.id),
+            Err(ServiceError::ParentNotFound(_)) => Err(ServiceError::NotFound(path.to_string())),
+            Err(e) => Err(e),
+        }
     }
 }
 

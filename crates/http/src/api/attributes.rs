@@ -67,24 +67,15 @@ pub struct ChangeBody {
     labels: Option<Labels>,
     required: Option<bool>,
     /// Absent: unchanged; null: no default.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     default: Option<Option<Value>>,
     choices: Option<Vec<ChoiceIn>>,
     #[serde(default)]
     rename_choices: BTreeMap<String, String>,
     position: Option<i64>,
     /// Absent: unchanged; null: everywhere.
-    #[serde(default, deserialize_with = "present_str")]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     folder: Option<Option<String>>,
-}
-
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Value>>, D::Error> {
-    let v = Value::deserialize(d)?;
-    Ok(Some((!v.is_null()).then_some(v)))
-}
-
-fn present_str<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Ok(Some(Option::<String>::deserialize(d)?))
 }
 
 /// `GET /api/v1/attributes[?archived=true]`

@@ -19,22 +19,17 @@ pub struct PolicyBody {
     lockout_threshold: Option<i64>,
     lockout_minutes: Option<i64>,
     /// Absent: unchanged; null: no limit.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     password_max_age_days: Option<Option<i64>>,
     /// Absent: unchanged; null: the server's default.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     session_idle_minutes: Option<Option<i64>>,
     /// Absent: unchanged; null: the server's default.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     session_max_hours: Option<Option<i64>>,
     otp_required: Option<bool>,
     sso_only: Option<bool>,
     client_cert_required: Option<bool>,
-}
-
-/// Tells an explicit `null` (`Some(None)`) from an absent field (`None`).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
-    Ok(Some(Option::<i64>::deserialize(d)?))
 }
 
 #[derive(Deserialize, Default)]
