@@ -4,7 +4,10 @@ folder tree and 10 attributes of mixed types, plus two noise tenants of
 NOISE files each; then p50/p95 of the issue's queries over HTTP.
 
 Usage:  bench/search.py [--backend sqlite|postgres] [--files 1000000]
-        [--noise 100000] [--runs 20] [--kura PATH]
+        [--noise 100000] [--runs 20] [--kura PATH] [--keep] [--reuse DIR]
+--keep leaves the data (and the PostgreSQL database) in place and prints
+where; --reuse DIR runs the queries on such data again, after `kura migrate`
+(so it also times the migrations of a new Kura on a full archive).
 Env:    KURA_BIN (default $CARGO_TARGET_DIR/release/kura),
         KURA_BENCH_PG (default postgres://postgres@127.0.0.1:5432/postgres)
 
@@ -233,6 +236,44 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
+def setup(args, work):
+    """A new data set: Kura's schema, three tenants, the generated rows."""
+    pg_db = None
+    if args.backend == "postgres":
+        admin = os.environ.get("KURA_BENCH_PG", "postgres://postgres@127.0.0.1:5432/postgres")
+        pg_db = "kura_bench_%s" % uuid.uuid4().hex[:8]
+        subprocess.run(["psql", admin, "-qc", "CREATE DATABASE %s" % pg_db], check=True)
+        db_url = admin.rsplit("/", 1)[0] + "/" + pg_db
+    else:
+        db_url = None
+    k = Kura(args.kura, work, db_url)
+    k.cli("migrate")
+    for code, n in [("big", args.files), ("noise1", args.noise), ("noise2", args.noise)]:
+        k.cli("admin", "tenant", "create", "--code", code, "--name", code, "--capacity", "1000TiB")
+        k.cli("admin", "user", "create", "--tenant", code, "--login", "admin", "--role", "admin",
+              stdin="a long bench password 12345\n")
+    tokens = {c: k.cli("admin", "token", "create", "--tenant", c, "--login", "admin") for c in ["big", "noise1", "noise2"]}
+    k.start()
+    for c in tokens:
+        for a in ATTRS:
+            k.call(tokens[c], "POST", "/api/v1/attributes", a)
+    k.stop()
+    sql = Sql(args.backend, db_url or os.path.join(work, "kura.db"))
+    rng = random.Random(42)
+    t0 = time.time()
+    print("generating (%s)" % args.backend, flush=True)
+    for c, n in [("big", args.files), ("noise1", args.noise), ("noise2", args.noise)]:
+        tid = int(sql.scalar("SELECT id FROM tenants WHERE code = '%s'" % c))
+        root = int(sql.scalar("SELECT root_id FROM tenants WHERE id = %d" % tid))
+        uid = int(sql.scalar("SELECT id FROM users WHERE tenant_id = %d" % tid))
+        ids = {d["key"]: int(sql.scalar("SELECT id FROM attribute_defs WHERE tenant_id = %d AND key = '%s'" % (tid, d["key"]))) for d in ATTRS}
+        generate(sql, tid, root, uid, n, [{"key": kk, "id": v} for kk, v in ids.items()], rng, c)
+    sql.finish()
+    gen_s = time.time() - t0
+    print("generation: %.0f s" % gen_s, flush=True)
+    return db_url, tokens, gen_s, k, pg_db
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
@@ -241,43 +282,26 @@ def main():
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--kura", default=os.environ.get("KURA_BIN") or os.path.join(
         os.environ.get("CARGO_TARGET_DIR", "/work/cargo-target"), "release", "kura"))
+    ap.add_argument("--keep", action="store_true", help="leave the data in place")
+    ap.add_argument("--reuse", metavar="DIR", help="query the data a --keep run left in DIR")
     args = ap.parse_args()
-    work = tempfile.mkdtemp(prefix="kura-search-bench-", dir="/var/tmp")
+    work = args.reuse or tempfile.mkdtemp(prefix="kura-search-bench-", dir="/var/tmp")
+    keep = args.keep or bool(args.reuse)
     pg_db = None
+    k = None
     try:
-        if args.backend == "postgres":
-            admin = os.environ.get("KURA_BENCH_PG", "postgres://postgres@127.0.0.1:5432/postgres")
-            pg_db = "kura_bench_%s" % uuid.uuid4().hex[:8]
-            subprocess.run(["psql", admin, "-qc", "CREATE DATABASE %s" % pg_db], check=True)
-            db_url = admin.rsplit("/", 1)[0] + "/" + pg_db
+        if args.reuse:
+            with open(os.path.join(work, "bench.json")) as f:
+                saved = json.load(f)
+            db_url, tokens, gen_s = saved["db_url"], saved["tokens"], saved["generation_s"]
+            k = Kura(args.kura, work, db_url)
+            t0 = time.time()
+            k.cli("migrate")
+            print("kura migrate on the existing data: %.1f s" % (time.time() - t0), flush=True)
         else:
-            db_url = None
-        k = Kura(args.kura, work, db_url)
-        k.cli("migrate")
-        for code, n in [("big", args.files), ("noise1", args.noise), ("noise2", args.noise)]:
-            k.cli("admin", "tenant", "create", "--code", code, "--name", code, "--capacity", "1000TiB")
-            k.cli("admin", "user", "create", "--tenant", code, "--login", "admin", "--role", "admin",
-                  stdin="a long bench password 12345\n")
-        tokens = {c: k.cli("admin", "token", "create", "--tenant", c, "--login", "admin") for c in ["big", "noise1", "noise2"]}
-        k.start()
-        for c in tokens:
-            for a in ATTRS:
-                k.call(tokens[c], "POST", "/api/v1/attributes", a)
-        defs = {c: k.call(tokens[c], "GET", "/api/v1/attributes")["items"] for c in tokens}
-        k.stop()
-        sql = Sql(args.backend, db_url or os.path.join(work, "kura.db"))
-        rng = random.Random(42)
-        t0 = time.time()
-        print("generating (%s)" % args.backend, flush=True)
-        for c, n in [("big", args.files), ("noise1", args.noise), ("noise2", args.noise)]:
-            tid = int(sql.scalar("SELECT id FROM tenants WHERE code = '%s'" % c))
-            root = int(sql.scalar("SELECT root_id FROM tenants WHERE id = %d" % tid))
-            uid = int(sql.scalar("SELECT id FROM users WHERE tenant_id = %d" % tid))
-            ids = {d["key"]: int(sql.scalar("SELECT id FROM attribute_defs WHERE tenant_id = %d AND key = '%s'" % (tid, d["key"]))) for d in ATTRS}
-            generate(sql, tid, root, uid, n, [{"key": kk, "id": v} for kk, v in ids.items()], rng, c)
-        sql.finish()
-        gen_s = time.time() - t0
-        print("generation: %.0f s" % gen_s, flush=True)
+            db_url, tokens, gen_s, k, pg_db = setup(args, work)
+            with open(os.path.join(work, "bench.json"), "w") as f:
+                json.dump({"db_url": db_url, "tokens": tokens, "generation_s": gen_s}, f)
         k.start()
         tok = tokens["big"]
         queries = [
@@ -312,14 +336,15 @@ def main():
         print("RESULT: %s" % ("PASS" if not miss else "MISS (%s)" % ", ".join(miss)))
         k.stop()
     finally:
-        try:
+        if k:
             k.stop()
-        except Exception:
-            pass
-        if pg_db:
+        if keep:
+            print("data kept in %s (query it again with --reuse %s)" % (work, work))
+        elif pg_db:
             subprocess.run(["psql", os.environ.get("KURA_BENCH_PG", "postgres://postgres@127.0.0.1:5432/postgres"),
                             "-qc", "DROP DATABASE IF EXISTS %s WITH (FORCE)" % pg_db])
-        shutil.rmtree(work, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -594,3 +594,171 @@ async fn saved_searches_are_personal_or_shared_by_admins(b: Backend) {
     let v: Value = list(&bob).await.unwrap().json().await.unwrap();
     assert_eq!(names(&v), Vec::<String>::new());
 }
+
+both!(facet_counts_stay_exact_through_every_change);
+
+/// The per-folder counts that answer totals and facets of unfiltered
+/// searches (search_facets, kept by triggers) against a real count: the
+/// same search with a filter that matches everything takes the counting path.
+async fn counted_vs_summed(s: &TestServer, u: &TestUser, folder: &str) -> Value {
+    let facets = json!(["kind", "rights", "content_type"]);
+    let summed = search(
+        s,
+        u,
+        json!({"folder": folder, "limit": 1, "facets": facets}),
+    )
+    .await;
+    let counted = search(
+        s,
+        u,
+        json!({"folder": folder, "limit": 1, "facets": facets, "size_min": 0}),
+    )
+    .await;
+    assert_eq!(summed["facets"], counted["facets"], "facets of {folder}");
+    assert_eq!(summed["total"], counted["total"], "total of {folder}");
+    json!({"total": summed["total"], "facets": summed["facets"]})
+}
+
+async fn facet_counts_stay_exact_through_every_change(b: Backend) {
+    let s = TestServer::start(b).await;
+    let u = s.tenant("acme", 1 << 30).await;
+    attribute_schema(&s, &u).await;
+    up(
+        &s,
+        &u,
+        "/a/1.pdf",
+        "x",
+        Some(json!({"kind": "plan", "rights": ["web", "tv"]})),
+    )
+    .await;
+    up(&s, &u, "/a/2.pdf", "x", Some(json!({"kind": "plan"}))).await;
+    up(
+        &s,
+        &u,
+        "/a/sub/3.jpg",
+        "x",
+        Some(json!({"kind": "detail", "rights": ["web"]})),
+    )
+    .await;
+    up(&s, &u, "/b/4.jpg", "x", Some(json!({"kind": "section"}))).await;
+    up(&s, &u, "/b/5.txt", "x", None).await;
+    assert_eq!(
+        counted_vs_summed(&s, &u, "/").await,
+        json!({"total": 5, "facets": {
+            "kind": {"detail": 1, "plan": 2, "section": 1},
+            "rights": {"tv": 1, "web": 2},
+            "content_type": {"application/pdf": 2, "image/jpeg": 2, "text/plain": 1}}})
+    );
+    assert_eq!(
+        counted_vs_summed(&s, &u, "/a").await["facets"]["kind"],
+        json!({"detail": 1, "plan": 2})
+    );
+    // Values edited one by one and in bulk.
+    let r = call(&s, &u, Method::PATCH, "/api/v1/files/a/2.pdf/attributes")
+        .json(&json!({"kind": "section", "rights": ["print"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = call(&s, &u, Method::POST, "/api/v1/attributes/bulk")
+        .json(&json!({"paths": ["/a/1.pdf", "/b/4.jpg"], "set": {"rights": ["tv"]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    // Moved, copied, a new version, a trashed file and a trashed folder.
+    let r = call(&s, &u, Method::POST, "/api/v1/move")
+        .json(&json!({"from": "/a/sub/3.jpg", "to": "/b/3.jpg"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let r = call(&s, &u, Method::POST, "/api/v1/copy")
+        .json(&json!({"from": "/b", "to": "/c"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    up(&s, &u, "/a/1.pdf", "new version", None).await;
+    let r = call(&s, &u, Method::DELETE, "/api/v1/files/b/5.txt")
+        .send()
+        .await
+        .unwrap();
+    let file_trash = r.json::<Value>().await.unwrap()["trash_id"]
+        .as_i64()
+        .unwrap();
+    let r = call(&s, &u, Method::DELETE, "/api/v1/folders/a")
+        .send()
+        .await
+        .unwrap();
+    let folder_trash = r.json::<Value>().await.unwrap()["trash_id"]
+        .as_i64()
+        .unwrap();
+    let now = counted_vs_summed(&s, &u, "/").await;
+    assert_eq!(counted_vs_summed(&s, &u, "/c").await["total"], 3);
+    // A choice renamed by the schema, a folder restored, a file purged.
+    let r = call(&s, &u, Method::PATCH, "/api/v1/attributes/kind")
+        .json(&json!({"choices": ["plan", "detail"], "rename_choices": {"section": "plan"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let r = call(
+        &s,
+        &u,
+        Method::POST,
+        &format!("/api/v1/trash/{folder_trash}/restore"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert!(r.status().is_success());
+    let r = call(
+        &s,
+        &u,
+        Method::DELETE,
+        &format!("/api/v1/trash/{file_trash}"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert!(r.status().is_success());
+    let after = counted_vs_summed(&s, &u, "/").await;
+    assert_ne!(now, after);
+    assert_eq!(after["total"], 7, "{after}");
+    assert_eq!(after["facets"]["kind"]["section"], Value::Null, "{after}");
+    // A quarantined version leaves the counts; another tenant's count is
+    // its own.
+    let t = s.svc.db().tenant_by_code("acme").await.unwrap();
+    let r = call(&s, &u, Method::GET, "/api/v1/versions/c/4.jpg")
+        .send()
+        .await
+        .unwrap();
+    let vid = r.json::<Value>().await.unwrap()["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    s.svc
+        .db()
+        .quarantine_version(&kura_db::NewDetection {
+            tenant_id: t.id,
+            user_id: None,
+            ip: None,
+            path: "/c/4.jpg",
+            signature: "Eicar-Test-Signature",
+            source: "rescan",
+            version_id: Some(vid),
+            engine: None,
+            now: 1,
+        })
+        .await
+        .unwrap();
+    assert_eq!(counted_vs_summed(&s, &u, "/").await["total"], 6);
+    let other = s.tenant("globex", 1 << 30).await;
+    attribute_schema(&s, &other).await;
+    up(&s, &other, "/x.pdf", "x", Some(json!({"kind": "plan"}))).await;
+    assert_eq!(
+        counted_vs_summed(&s, &other, "/").await,
+        json!({"total": 1, "facets": {"kind": {"plan": 1}, "rights": {}, "content_type": {"application/pdf": 1}}})
+    );
+    assert_eq!(counted_vs_summed(&s, &u, "/").await["total"], 6);
+}

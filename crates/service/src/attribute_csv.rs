@@ -194,6 +194,7 @@ impl Service {
                 modified_from: None,
                 modified_to: None,
                 uploader: None,
+                driver: 0,
                 sort: SearchSort::Name,
                 desc: false,
                 limit: 500,

@@ -182,7 +182,7 @@ impl Service {
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .map(search_fold);
-        let q = SearchQuery {
+        let mut q = SearchQuery {
             tenant_id: who.tenant_id(),
             folder_id,
             name_fold,
@@ -205,11 +205,13 @@ impl Service {
                 .map(|s| instant("modified_before", s))
                 .transpose()?,
             uploader,
+            driver: 0,
             sort,
             desc,
             limit,
             cursor,
         };
+        self.db.plan_search(&mut q).await?;
         let mut facets = Map::new();
         for key in &r.facets {
             let counts = if key == TYPE_FACET {
