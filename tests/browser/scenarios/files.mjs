@@ -37,7 +37,8 @@ export default async function (c) {
   await page.click('#ctx [data-action="copy"]');
   await page.locator('#picker-tree .pick', { hasText: '資料' }).click();
   await page.click('#dlg-picker button[value="ok"]');
-  await page.waitForFunction(() => document.getElementById('toast').classList.contains('show'));
+  await page.waitForFunction(() => document.getElementById('toast').textContent.includes('コピーしました'));
+  await page.waitForLoadState('networkidle');
 
   // Details panel: two versions; restore the older one.
   await c.row(page, '報告書.txt').click();

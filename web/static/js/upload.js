@@ -142,32 +142,43 @@ export class UploadQueue extends EventTarget {
     return transport(it.file, path, { onProgress, signal: it.ctrl.signal, create });
   }
 
+  /** True if a file exists at `path` (asked before sending any bytes). */
+  async exists(path) {
+    try {
+      const r = await fetch(`/api/v1/files${encodePath(path)}`, { method: 'HEAD', credentials: 'same-origin' });
+      return r.status === 200;
+    } catch {
+      return false;
+    }
+  }
+
   async run(it) {
     this.emit(it);
     try {
       let path = it.path;
-      let r = await this.send(it, path, true);
-      if (r.status === 412) {
+      let replace = false;
+      if (await this.exists(path)) {
         const choice = await this.decide(it.name);
         if (choice === 'skip') { it.state = 'skipped'; return; }
-        if (choice === 'replace') {
-          r = await this.send(it, path, false);
-        } else {
+        if (choice === 'replace') replace = true;
+        else {
           const dir = path.slice(0, path.lastIndexOf('/'));
-          for (let n = 2; n < 1000 && r.status === 412; n += 1) {
-            path = `${dir}/${numbered(it.name, n)}`;
-            r = await this.send(it, path, true);
-          }
+          let n = 2;
+          while (n < 1000 && await this.exists(`${dir}/${numbered(it.name, n)}`)) n += 1;
+          path = `${dir}/${numbered(it.name, n)}`;
           it.path = path;
           it.name = path.slice(path.lastIndexOf('/') + 1);
         }
       }
+      // Without "replace", never overwrite: a file that appeared meanwhile
+      // makes this fail (412) instead of silently becoming a new version.
+      const r = await this.send(it, path, !replace);
       if (r.status >= 200 && r.status < 300) {
         it.state = 'done';
         it.sent = it.total;
       } else {
         it.state = 'error';
-        it.code = r.code || 'generic';
+        it.code = r.status === 412 ? 'name_conflict' : (r.code || 'generic');
       }
     } catch (e) {
       it.state = e?.name === 'AbortError' ? 'cancelled' : 'error';

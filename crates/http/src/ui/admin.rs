@@ -20,6 +20,10 @@ pub struct UserRow {
     pub name: String,
     pub email: String,
     pub role: &'static str,
+    /// Catalogue key of the role's name.
+    pub role_label: &'static str,
+    /// The roles an admin may give: (value, catalogue key, current).
+    pub choices: Vec<(&'static str, &'static str, bool)>,
     pub active: bool,
     pub me: bool,
 }
@@ -95,6 +99,15 @@ fn role_key(r: Role) -> &'static str {
     }
 }
 
+fn role_label(r: Role) -> &'static str {
+    match r {
+        Role::Operator => "role.operator",
+        Role::Admin => "role.admin",
+        Role::Member => "role.member",
+        Role::Guest => "role.guest",
+    }
+}
+
 async fn show(
     st: &AppState,
     user: &UiUser,
@@ -113,6 +126,11 @@ async fn show(
             name: u.display_name.clone(),
             email: u.email.clone().unwrap_or_default(),
             role: role_key(u.role),
+            role_label: role_label(u.role),
+            choices: [Role::Admin, Role::Member, Role::Guest]
+                .into_iter()
+                .map(|r| (role_key(r), role_label(r), r == u.role))
+                .collect(),
             active: u.status == UserStatus::Active,
             me: u.id == user.who.user.id,
         })
