@@ -13,7 +13,7 @@ impl Service {
     pub async fn display_names(
         &self,
         who: &Identity,
-        ids: impl IntoIterator<Item = i64>,
+        ids: Vec<i64>,
     ) -> Result<HashMap<i64, String>> {
         who.require_read()?;
         let mut out = HashMap::new();

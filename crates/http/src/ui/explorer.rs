@@ -9,7 +9,8 @@ use super::page::{Chrome, encode_path, error_page, render};
 use crate::extract::tree_path;
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{Query, Request, State};
+use axum::extract::{Query, State};
+use axum::http::Uri;
 use axum::response::Response;
 use kura_core::{Node, NodeKind, NodePath};
 use kura_service::{ListOptions, ServiceError, SortKey};
@@ -211,7 +212,7 @@ async fn rows(
 ) -> Result<Vec<Row>, ServiceError> {
     let names = st
         .svc
-        .display_names(&user.who, items.iter().filter_map(|n| n.modified_by))
+        .display_names(&user.who, items.iter().filter_map(|n| n.modified_by).collect())
         .await?;
     let lang = user.t.0;
     Ok(items
@@ -298,9 +299,9 @@ pub async fn page(
     State(st): State<AppState>,
     user: UiUser,
     Query(q): Query<ListQuery>,
-    req: Request,
+    uri: Uri,
 ) -> Response {
-    match explorer(&st, &user, &q, &req).await {
+    match explorer(&st, &user, &q, &uri).await {
         Ok(r) => r,
         Err(e) => error_page(user.t, &e),
     }
@@ -310,9 +311,9 @@ async fn explorer(
     st: &AppState,
     user: &UiUser,
     q: &ListQuery,
-    req: &Request,
+    uri: &Uri,
 ) -> Result<Response, ServiceError> {
-    let path = tree_path(req.uri(), "/ui/files").map_err(|e| e.0)?;
+    let path = tree_path(uri, "/ui/files").map_err(|e| e.0)?;
     let (sort, desc) = sort_of(q)?;
     let opts = ListOptions {
         sort,
@@ -367,8 +368,7 @@ async fn explorer(
     })
     .collect();
     let tree = subfolders(st, user, &NodePath::root()).await?;
-    let here = req
-        .uri()
+    let here = uri
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
@@ -394,10 +394,10 @@ pub async fn more(
     State(st): State<AppState>,
     user: UiUser,
     Query(q): Query<ListQuery>,
-    req: Request,
+    uri: Uri,
 ) -> Response {
     let run = async {
-        let path = tree_path(req.uri(), "/ui/list").map_err(|e| e.0)?;
+        let path = tree_path(&uri, "/ui/list").map_err(|e| e.0)?;
         let (sort, desc) = sort_of(&q)?;
         let limit = if q.cursor.is_some() {
             NEXT_PAGE
@@ -431,9 +431,9 @@ pub async fn more(
 }
 
 /// `GET /ui/tree/{*path}`: a folder's sub-folders (htmx).
-pub async fn tree(State(st): State<AppState>, user: UiUser, req: Request) -> Response {
+pub async fn tree(State(st): State<AppState>, user: UiUser, uri: Uri) -> Response {
     let run = async {
-        let path = tree_path(req.uri(), "/ui/tree").map_err(|e| e.0)?;
+        let path = tree_path(&uri, "/ui/tree").map_err(|e| e.0)?;
         let tree = subfolders(&st, &user, &path).await?;
         Ok::<_, ServiceError>(render(&TreeFragment {
             t: user.t,
@@ -448,9 +448,9 @@ pub async fn tree(State(st): State<AppState>, user: UiUser, req: Request) -> Res
 }
 
 /// `GET /ui/details/{*path}`: a file's or folder's details and versions (htmx).
-pub async fn details(State(st): State<AppState>, user: UiUser, req: Request) -> Response {
+pub async fn details(State(st): State<AppState>, user: UiUser, uri: Uri) -> Response {
     let run = async {
-        let path = tree_path(req.uri(), "/ui/details").map_err(|e| e.0)?;
+        let path = tree_path(&uri, "/ui/details").map_err(|e| e.0)?;
         let node = st.svc.node_at(&user.who, &path).await?;
         let folder = node.kind == NodeKind::Folder;
         let versions = if folder {
@@ -458,10 +458,11 @@ pub async fn details(State(st): State<AppState>, user: UiUser, req: Request) -> 
         } else {
             st.svc.versions(&user.who, &path).await?.1
         };
-        let ids = node
+        let ids: Vec<i64> = node
             .modified_by
             .into_iter()
-            .chain(versions.iter().filter_map(|v| v.created_by));
+            .chain(versions.iter().filter_map(|v| v.created_by))
+            .collect();
         let names = st.svc.display_names(&user.who, ids).await?;
         let lang = user.t.0;
         let p = path.to_string();

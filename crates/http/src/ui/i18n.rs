@@ -140,15 +140,6 @@ impl Tr {
         self.lookup(key).unwrap_or(key)
     }
 
-    /// The message `key` with `{name}` placeholders filled in.
-    pub fn fill(&self, key: &str, args: &[(&str, &str)]) -> String {
-        let mut s = self.lookup(key).unwrap_or(key).to_string();
-        for (k, v) in args {
-            s = s.replace(&format!("{{{k}}}"), v);
-        }
-        s
-    }
-
     /// The translated message of an API error code (generic if unknown).
     pub fn error(&self, code: &str) -> &'static str {
         self.lookup(&format!("error.{code}"))
@@ -209,6 +200,11 @@ mod tests {
             let text = std::fs::read_to_string(&f).unwrap();
             for marker in ["t.get(\"", "t(\"", "t('"] {
                 for (i, _) in text.match_indices(marker) {
+                    // `t("` must start a name (not end `asset("`).
+                    let before = text[..i].chars().next_back().unwrap_or(' ');
+                    if !marker.starts_with("t.") && (before.is_alphanumeric() || before == '_') {
+                        continue;
+                    }
                     let rest = &text[i + marker.len()..];
                     let end = rest.find(['"', '\'']).unwrap();
                     let key = &rest[..end];

@@ -2,7 +2,7 @@
 //! rendering a template, redirects and the error page.
 
 use super::assets;
-use super::i18n::{Lang, Tr};
+use super::i18n::Tr;
 use crate::error::status_of;
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -125,9 +125,4 @@ pub fn encode_path(path: &str) -> String {
         .map(|s| percent_encoding::utf8_percent_encode(s, SEGMENT).to_string())
         .collect::<Vec<_>>()
         .join("/")
-}
-
-/// The language chosen by a request's cookie or Accept-Language.
-pub fn lang_of(headers: &axum::http::HeaderMap) -> Tr {
-    Tr(Lang::of_headers(headers))
 }
