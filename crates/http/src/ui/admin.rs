@@ -153,7 +153,10 @@ async fn show(
 /// `GET /ui/admin`
 pub async fn page(State(st): State<AppState>, user: UiUser, Query(q): Query<Outcome>) -> Response {
     let t = user.t;
-    let notice = q.done.as_deref().and_then(|d| t.lookup(&format!("admin.done.{d}")));
+    let notice = q
+        .done
+        .as_deref()
+        .and_then(|d| t.lookup(&format!("admin.done.{d}")));
     let error = q.error.as_deref().map(|c| t.error(c));
     match show(&st, &user, notice, error, None).await {
         Ok(r) => r,

@@ -96,7 +96,11 @@ mod tests {
                     stack.push(p);
                     continue;
                 }
-                let rel = p.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+                let rel = p
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 assert!(
                     super::ASSETS.iter().any(|a| a.path == rel),
                     "{rel} is in web/static but not embedded"

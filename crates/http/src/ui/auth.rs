@@ -42,8 +42,7 @@ pub fn to_sign_in(parts: &Parts) -> Response {
         .map(|p| p.as_str())
         .unwrap_or("/ui/files/");
     let next: String =
-        percent_encoding::utf8_percent_encode(here, percent_encoding::NON_ALPHANUMERIC)
-            .to_string();
+        percent_encoding::utf8_percent_encode(here, percent_encoding::NON_ALPHANUMERIC).to_string();
     redirect(&format!("/ui/signin?next={next}"))
 }
 

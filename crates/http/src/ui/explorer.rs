@@ -212,7 +212,10 @@ async fn rows(
 ) -> Result<Vec<Row>, ServiceError> {
     let names = st
         .svc
-        .display_names(&user.who, items.iter().filter_map(|n| n.modified_by).collect())
+        .display_names(
+            &user.who,
+            items.iter().filter_map(|n| n.modified_by).collect(),
+        )
         .await?;
     let lang = user.t.0;
     Ok(items

@@ -12,7 +12,7 @@ pub fn number(n: i64) -> String {
         out.push('-');
     }
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -88,7 +88,9 @@ pub fn percent(part: i64, whole: i64) -> i64 {
     if whole <= 0 {
         return 0;
     }
-    ((part as f64 / whole as f64) * 100.0).round().clamp(0.0, 100.0) as i64
+    ((part as f64 / whole as f64) * 100.0)
+        .round()
+        .clamp(0.0, 100.0) as i64
 }
 
 #[cfg(test)]

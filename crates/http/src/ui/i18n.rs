@@ -92,14 +92,14 @@ struct Pair {
 
 static SOURCE: &str = include_str!("../../../../web/i18n/messages.toml");
 
-static CATALOGUE: LazyLock<HashMap<String, Pair>> = LazyLock::new(|| match toml::from_str(SOURCE)
-{
-    Ok(m) => m,
-    Err(e) => {
-        tracing::error!(error = %e, "the UI message catalogue does not parse");
-        HashMap::new()
-    }
-});
+static CATALOGUE: LazyLock<HashMap<String, Pair>> =
+    LazyLock::new(|| match toml::from_str(SOURCE) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error = %e, "the UI message catalogue does not parse");
+            HashMap::new()
+        }
+    });
 
 /// The strings the browser modules need (keys `js.*` and `error.*`), as
 /// one JSON object per language.
@@ -171,7 +171,10 @@ mod tests {
         assert_eq!(Lang::from_accept_language("en-US,ja;q=0.8"), Lang::En);
         assert_eq!(Lang::from_accept_language("fr, ja;q=0.5"), Lang::Ja);
         assert_eq!(Lang::from_accept_language("fr"), Lang::En);
-        assert_eq!(Lang::from_accept_language("en;q=0.1, ja-JP;q=0.7"), Lang::Ja);
+        assert_eq!(
+            Lang::from_accept_language("en;q=0.1, ja-JP;q=0.7"),
+            Lang::Ja
+        );
         assert_eq!(Lang::from_accept_language(""), Lang::En);
     }
 

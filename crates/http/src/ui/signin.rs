@@ -150,7 +150,11 @@ fn back_param(query: Option<&str>) -> String {
 }
 
 /// `GET /ui/signin`
-pub async fn page(State(st): State<AppState>, Query(q): Query<SignInQuery>, req: Request) -> Response {
+pub async fn page(
+    State(st): State<AppState>,
+    Query(q): Query<SignInQuery>,
+    req: Request,
+) -> Response {
     let (parts, _) = req.into_parts();
     if cookie(&parts, SESSION_COOKIE).is_some() {
         let mut p = parts.clone();
@@ -237,7 +241,12 @@ pub async fn submit(State(st): State<AppState>, req: Request) -> Response {
             error: Some(t.error(code)),
             notice: None,
         };
-        with_form_cookie((status, render(&page)).into_response(), &token, fresh, secure)
+        with_form_cookie(
+            (status, render(&page)).into_response(),
+            &token,
+            fresh,
+            secure,
+        )
     };
     if !form_token_ok(&parts, &f.csrf) {
         return again("csrf_failed", StatusCode::FORBIDDEN);
@@ -313,7 +322,12 @@ pub async fn otp_submit(State(st): State<AppState>, req: Request) -> Response {
             c,
             error: Some(t.error(code)),
         };
-        with_form_cookie((status, render(&page)).into_response(), &token, fresh, secure)
+        with_form_cookie(
+            (status, render(&page)).into_response(),
+            &token,
+            fresh,
+            secure,
+        )
     };
     if !form_token_ok(&parts, &f.csrf) {
         return again("csrf_failed", StatusCode::FORBIDDEN);
