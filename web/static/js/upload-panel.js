@@ -59,7 +59,7 @@ export function initUploadPanel(queue, panel) {
         const left = it.speed > 0 ? (it.total - it.sent) / it.speed : NaN;
         text = t('js.upload.status', {
           sent: formatSize(it.sent), total: formatSize(it.total),
-          speed: `${formatSize(Math.round(it.speed))}/s`, left: formatDuration(left),
+          speed: it.speed > 0 ? `${formatSize(Math.round(it.speed))}/s` : '–', left: formatDuration(left),
         });
         break;
       }
