@@ -14,6 +14,7 @@ mod common;
 mod admin;
 mod attributes;
 mod auth;
+mod browser;
 mod client_cert;
 mod crash;
 mod files;

@@ -1,8 +1,8 @@
-//! Kura's HTTP surface: the REST API (and later the web UI and WebDAV), kept
+//! Kura's HTTP surface: the REST API and the web UI (and later WebDAV), kept
 //! thin over the service layer. One error mapping, one authentication
 //! extractor, one set of security headers.
 
-mod api;
+pub(crate) mod api;
 mod client_cert;
 mod error;
 mod extract;
@@ -10,6 +10,7 @@ mod headers;
 mod state;
 mod tls;
 mod tls_serve;
+mod ui;
 
 pub use client_cert::{DEFAULT_CLIENT_CERT_HEADER, PeerCertificates};
 pub use error::ApiError;
@@ -21,6 +22,7 @@ use axum::Router;
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     api::routes()
+        .merge(ui::routes())
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
 }

@@ -24,6 +24,7 @@ mod otp;
 mod password_policy;
 mod passwords;
 mod paths;
+mod people;
 mod rescan;
 mod saved_searches;
 mod scanning;

@@ -15,7 +15,7 @@ pub(crate) mod policy;
 mod saved_searches;
 mod scan;
 mod search;
-mod session;
+pub(crate) mod session;
 mod sso;
 mod tokens;
 mod trash;

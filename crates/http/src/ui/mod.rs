@@ -1,0 +1,54 @@
+//! The web UI: server-rendered pages (askama templates in web/templates),
+//! htmx fragments, and small ES modules (web/static/js). Handlers are thin:
+//! every read and change goes through the same service calls as the API, so
+//! permission, quota, scanning and audit apply alike.
+
+mod admin;
+mod assets;
+mod auth;
+mod csp;
+mod explorer;
+mod format;
+mod i18n;
+mod operator;
+mod page;
+mod signin;
+mod trash;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+
+/// Every UI route, with the UI's security headers.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(signin::root))
+        .route("/ui", get(|| async { page::redirect("/ui/files/") }))
+        .route("/ui/", get(|| async { page::redirect("/ui/files/") }))
+        .route("/ui/signin", get(signin::page).post(signin::submit))
+        .route(
+            "/ui/signin/otp",
+            get(signin::otp_page).post(signin::otp_submit),
+        )
+        .route("/ui/signout", post(signin::sign_out_form))
+        .route("/ui/lang/{lang}", get(signin::switch_language))
+        .route("/ui/files", get(explorer::page))
+        .route("/ui/files/", get(explorer::page))
+        .route("/ui/files/{*path}", get(explorer::page))
+        .route("/ui/list", get(explorer::more))
+        .route("/ui/list/", get(explorer::more))
+        .route("/ui/list/{*path}", get(explorer::more))
+        .route("/ui/tree", get(explorer::tree))
+        .route("/ui/tree/", get(explorer::tree))
+        .route("/ui/tree/{*path}", get(explorer::tree))
+        .route("/ui/details/{*path}", get(explorer::details))
+        .route("/ui/trash", get(trash::page))
+        .route("/ui/admin", get(admin::page))
+        .route("/ui/admin/users", post(admin::create_user))
+        .route("/ui/admin/users/{id}", post(admin::edit_user))
+        .route("/ui/operator", get(operator::page))
+        .route("/ui/operator/tenants", post(operator::create))
+        .route("/ui/operator/tenants/{code}", post(operator::edit))
+        .route("/static/{version}/{*path}", get(assets::serve))
+        .layer(axum::middleware::from_fn(csp::ui_headers))
+}

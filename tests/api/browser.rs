@@ -1,0 +1,245 @@
+//! The web UI in a real browser: each test starts a server (SQLite; the UI
+//! calls the same service functions as the API, which the other tests run
+//! on both databases), prepares data through the API, runs one scenario of
+//! tests/browser/scenarios in Debian's Chromium (playwright-core, see
+//! tests/browser/run.mjs), then checks the server's side.
+//!
+//! Needs `/usr/bin/chromium` and `npm ci` in tests/browser (scripts/test
+//! installs both). Screenshots go to `$KURA_UI_SCREENSHOTS`, by default
+//! `<target dir>/tmp/ui-screenshots`.
+
+use crate::common::*;
+use futures_util::StreamExt;
+use std::process::Stdio;
+
+/// Where the screenshots go.
+fn shots_dir() -> String {
+    std::env::var("KURA_UI_SCREENSHOTS")
+        .unwrap_or_else(|_| concat!(env!("CARGO_TARGET_TMPDIR"), "/ui-screenshots").to_string())
+}
+
+/// Runs `node tests/browser/run.mjs <scenario>` against the server; panics
+/// with the scenario's output if it fails. Returns its standard output.
+async fn scenario(s: &TestServer, u: &TestUser, name: &str, extra: &[(&str, String)]) -> String {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/browser");
+    assert!(
+        std::path::Path::new(dir)
+            .join("node_modules/playwright-core")
+            .exists(),
+        "run `npm ci` in tests/browser first (scripts/test does)"
+    );
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists() || std::env::var("CHROMIUM").is_ok(),
+        "Chromium is missing: apt-get install chromium (scripts/test does)"
+    );
+    let mut cmd = tokio::process::Command::new("node");
+    cmd.arg(format!("{dir}/run.mjs"))
+        .arg(name)
+        .env("KURA_URL", &s.base)
+        .env("KURA_TENANT", &u.tenant)
+        .env("KURA_LOGIN", &u.login)
+        .env("KURA_PASSWORD", &u.password)
+        .env("KURA_SHOTS", shots_dir())
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(std::time::Duration::from_secs(240), cmd.output())
+        .await
+        .expect("the browser scenario timed out")
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "browser scenario {name} failed:\n{stdout}\n{stderr}"
+    );
+    stdout
+}
+
+async fn server() -> (TestServer, TestUser) {
+    let s = TestServer::start(Backend::Sqlite).await;
+    let u = s.tenant("acme", 10 << 30).await;
+    (s, u)
+}
+
+async fn mkdir(s: &TestServer, u: &TestUser, path: &str) {
+    let r = call(
+        s,
+        u,
+        reqwest::Method::POST,
+        &format!("/api/v1/folders{}?parents=true", enc(path)),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert!(r.status().is_success(), "mkdir {path}: {}", r.status());
+}
+
+async fn put_ok(s: &TestServer, u: &TestUser, path: &str, body: &'static [u8]) {
+    let r = put(s, u, path, body).await;
+    assert!(r.status().is_success(), "put {path}: {}", r.status());
+}
+
+/// The names in a folder, by the API.
+async fn names(s: &TestServer, u: &TestUser, path: &str) -> Vec<String> {
+    listing(s, u, path, "?limit=10000").await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_and_out_in_both_languages() {
+    let (s, u) = server().await;
+    scenario(&s, &u, "signin", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn folder_and_file_operations() {
+    let (s, u) = server().await;
+    mkdir(&s, &u, "/資料").await;
+    put_ok(&s, &u, "/報告書.txt", "第1版".as_bytes()).await;
+    put_ok(&s, &u, "/報告書.txt", "第2版".as_bytes()).await;
+    scenario(&s, &u, "files", &[]).await;
+    assert_eq!(names(&s, &u, "/資料").await, ["設計図面", "報告書.txt"]);
+    let root = names(&s, &u, "/").await;
+    assert!(!root.iter().any(|n| n.starts_with("設計図")), "{root:?}");
+    // The older version was restored as the newest one.
+    let r = get(&s, &u, "/報告書.txt").await;
+    assert_eq!(r.text().await.unwrap(), "第1版");
+    let trash: Value = call(&s, &u, reqwest::Method::GET, "/api/v1/trash")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(trash["items"].as_array().unwrap().len(), 0, "{trash}");
+}
+
+/// The bytes of the k-th dropped file (as the scenario makes them).
+fn pattern(size: usize, k: usize) -> Vec<u8> {
+    (0..size).map(|i| ((i * 7 + k * 13) & 255) as u8).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drag_and_drop_upload_with_japanese_names() {
+    let (s, u) = server().await;
+    let files = ["図面-A棟.dwg", "見積書（最終）.pdf", "写真 2026年.jpg"];
+    let size = 1_500_000;
+    scenario(
+        &s,
+        &u,
+        "upload",
+        &[
+            ("KURA_FILES", serde_json::to_string(&files).unwrap()),
+            ("KURA_FILE_SIZE", size.to_string()),
+        ],
+    )
+    .await;
+    for (k, name) in files.iter().enumerate() {
+        let want = pattern(size, k);
+        for stored in [name.to_string(), {
+            let (stem, ext) = name.rsplit_once('.').unwrap();
+            format!("{stem} (2).{ext}")
+        }] {
+            let r = get(&s, &u, &format!("/{stored}")).await;
+            assert_eq!(r.status(), StatusCode::OK, "{stored}");
+            let got = r.bytes().await.unwrap();
+            assert!(got.as_ref() == want.as_slice(), "{stored}: bytes differ");
+        }
+    }
+    assert_eq!(names(&s, &u, "/").await.len(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markup_in_names_stays_text() {
+    let (s, u) = server().await;
+    put_ok(&s, &u, "/<img src=x onerror=alert(1)>.png", b"png").await;
+    mkdir(&s, &u, "/\"><svg onload=alert(2)>").await;
+    scenario(&s, &u, "xss", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_only_navigation() {
+    let (s, u) = server().await;
+    put_ok(&s, &u, "/alpha/inner.txt", b"inner").await;
+    mkdir(&s, &u, "/beta").await;
+    put_ok(&s, &u, "/gamma.txt", b"gamma").await;
+    scenario(&s, &u, "keyboard", &[]).await;
+    assert_eq!(names(&s, &u, "/").await, ["alpha", "ベータ"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_entries_open_fast() {
+    let (s, u) = server().await;
+    mkdir(&s, &u, "/big").await;
+    // 10,000 small files, 16 uploads at a time.
+    let names: Vec<String> = (0..10_000).map(|i| format!("f-{i:05}.txt")).collect();
+    let started = std::time::Instant::now();
+    futures_util::stream::iter(names)
+        .map(|n| {
+            let (s, u) = (&s, &u);
+            async move {
+                let r = put(s, u, &format!("/big/{n}"), "x").await;
+                assert!(r.status().is_success());
+            }
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<_>>()
+        .await;
+    println!("made 10,000 files in {:?}", started.elapsed());
+    let out = scenario(&s, &u, "big", &[]).await;
+    assert!(out.contains("FIRST_PAGE_MS="), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_creates_a_user() {
+    let (s, u) = server().await;
+    scenario(&s, &u, "admin", &[]).await;
+    let users: Value = call(&s, &u, reqwest::Method::GET, "/api/v1/users")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let suzuki = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["login"] == "suzuki")
+        .cloned()
+        .unwrap_or_else(|| panic!("suzuki not created: {users}"));
+    assert_eq!(suzuki["display_name"], "鈴木 花子");
+    assert_eq!(suzuki["role"], "guest");
+    assert_eq!(suzuki["status"], "disabled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_creates_a_tenant() {
+    let s = TestServer::start(Backend::Sqlite).await;
+    let boot = s
+        .svc
+        .ensure_operator()
+        .await
+        .unwrap()
+        .expect("a fresh server has no operator yet");
+    let op = TestUser {
+        tenant: boot.tenant,
+        login: boot.login,
+        password: boot.password,
+        token: String::new(),
+    };
+    scenario(&s, &op, "operator", &[]).await;
+    let cli = s.svc.cli_identity().await.unwrap();
+    let t = s.svc.tenant(&cli, "acme-west").await.unwrap();
+    assert_eq!(t.name, "Acme West 株式会社");
+    assert_eq!(t.capacity_bytes, 20 << 30);
+    assert_eq!(t.status, kura_core::TenantStatus::Suspended);
+}
