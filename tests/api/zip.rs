@@ -238,3 +238,40 @@ async fn trashed_files_are_left_out(b: Backend) {
     let (_, z) = download(&s, &u, &url).await;
     assert_eq!(z.len(), 2);
 }
+
+/// More than 65,535 entries need the ZIP64 end records; the encoder's output
+/// (the same functions the download streams) must still open and list all.
+#[test]
+fn zip64_end_records_for_70000_entries() {
+    use kura_core::zip_format::{self, CentralRecord, ZipEntry};
+    let n = 70_000u64;
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for i in 0..n {
+        let e = ZipEntry {
+            name: format!("d/ファイル{i}.txt").into_bytes(),
+            utf8: true,
+            dir: false,
+            dos_time: 0,
+            dos_date: 0x21,
+            zip64: i == 7,
+        };
+        let offset = out.len() as u64;
+        out.extend(zip_format::local_header(&e));
+        out.extend(zip_format::data_descriptor(&e, 0, 0));
+        central.push(CentralRecord { entry: e, crc: 0, size: 0, offset });
+    }
+    let cd_offset = out.len() as u64;
+    for r in &central {
+        out.extend(zip_format::central_header(r));
+    }
+    let cd_size = out.len() as u64 - cd_offset;
+    out.extend(zip_format::end_records(n, cd_offset, cd_size));
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(out)).unwrap();
+    assert_eq!(z.len() as u64, n);
+    let f = z.by_index(69_999).unwrap();
+    assert_eq!(f.name().unwrap(), "d/ファイル69999.txt");
+    assert_eq!(f.size(), 0);
+    drop(f);
+    assert_eq!(z.by_index(7).unwrap().name().unwrap(), "d/ファイル7.txt");
+}

@@ -41,10 +41,12 @@ impl Hasher {
     fn matches(self, c: &Checksum) -> bool {
         match (self, c) {
             (Self::Sha1(h), Checksum::Sha1(want)) => {
-                sha1::Digest::finalize(h).as_slice() == want.as_slice()
+                let got: &[u8] = &sha1::Digest::finalize(h);
+                got == want.as_slice()
             }
             (Self::Sha256(h), Checksum::Sha256(want)) => {
-                sha2::Digest::finalize(h).as_slice() == want.as_slice()
+                let got: &[u8] = &sha2::Digest::finalize(h);
+                got == want.as_slice()
             }
             _ => false,
         }
@@ -184,8 +186,7 @@ impl Service {
         );
         let chunks = std::mem::take(&mut p.buf);
         p.buf_len = 0;
-        let stream = futures_util::stream::iter(chunks.into_iter().map(Ok::<_, std::io::Error>));
-        let size = self.blobs.put_stream(&key, stream).await?;
+        let size = self.blobs.put_bytes(&key, chunks).await?;
         let offset = p.at + p.pending.iter().map(|x| x.size).sum::<i64>();
         p.pending.push(UploadPart {
             part_offset: offset,

@@ -8,10 +8,65 @@
 use crate::files::{PutOptions, PutResult};
 use crate::identity::Identity;
 use crate::{Result, Service, ServiceError};
-use futures_util::{StreamExt, TryStreamExt};
+use bytes::Bytes;
+use futures_util::Stream;
+use kura_storage::BlobReader;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use kura_core::{Name, NodeKind, NodePath, OversizePolicy};
 use kura_db::UploadRow;
 use serde_json::{Map, Value};
+
+/// Opening one stored piece for reading.
+type PieceFuture = Pin<Box<dyn Future<Output = std::io::Result<BlobReader>> + Send>>;
+
+/// The stored pieces of an upload read one after the other as one stream.
+/// (A hand-written stream: combinator closures here trip the compiler's
+/// Send inference when the HTTP layer spawns the PATCH.)
+struct Pieces {
+    blobs: kura_storage::BlobStore,
+    keys: std::collections::VecDeque<String>,
+    opening: Option<PieceFuture>,
+    reading: Option<BlobReader>,
+}
+
+impl Stream for Pieces {
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            if let Some(r) = self.reading.as_mut() {
+                match r.as_mut().poll_next(cx) {
+                    Poll::Ready(None) => self.reading = None,
+                    other => return other,
+                }
+            }
+            if let Some(f) = self.opening.as_mut() {
+                match f.as_mut().poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Ok(r)) => {
+                        self.opening = None;
+                        self.reading = Some(r);
+                        continue;
+                    }
+                    Poll::Ready(Err(e)) => {
+                        self.opening = None;
+                        self.keys.clear();
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                }
+            }
+            let Some(key) = self.keys.pop_front() else {
+                return Poll::Ready(None);
+            };
+            let blobs = self.blobs.clone();
+            self.opening = Some(Box::pin(async move {
+                blobs.get(&key, None).await.map_err(std::io::Error::other)
+            }));
+        }
+    }
+}
 
 /// The largest upload accepted (`Tus-Max-Size`): S3's largest object.
 pub const MAX_UPLOAD_BYTES: u64 = 5 << 40;
@@ -292,14 +347,12 @@ impl Service {
                 _ => Name::parse(&row.filename)?,
             };
             let path = parent.join(&name);
-            let keys: Vec<String> = parts.iter().map(|p| p.blob_key.clone()).collect();
-            let blobs = self.blobs.clone();
-            let body = futures_util::stream::iter(keys)
-                .then(move |k| {
-                    let blobs = blobs.clone();
-                    async move { blobs.get(&k, None).await.map_err(std::io::Error::other) }
-                })
-                .try_flatten();
+            let body = Pieces {
+                blobs: self.blobs.clone(),
+                keys: parts.iter().map(|p| p.blob_key.clone()).collect(),
+                opening: None,
+                reading: None,
+            };
             let opts = PutOptions {
                 parents: false,
                 if_none_match_any: on_conflict != OnConflict::Version,
