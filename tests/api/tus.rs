@@ -56,7 +56,13 @@ async fn create(s: &TestServer, u: &TestUser, len: usize, metadata: &str) -> Str
     loc
 }
 
-async fn patch(s: &TestServer, u: &TestUser, loc: &str, offset: usize, body: &[u8]) -> reqwest::Response {
+async fn patch(
+    s: &TestServer,
+    u: &TestUser,
+    loc: &str,
+    offset: usize,
+    body: &[u8],
+) -> reqwest::Response {
     tus(s, u, Method::PATCH, loc)
         .header("upload-offset", offset.to_string())
         .header("content-type", "application/offset+octet-stream")
@@ -76,7 +82,11 @@ async fn offset_of(s: &TestServer, u: &TestUser, loc: &str) -> usize {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["tus-resumable"], "1.0.0");
     assert_eq!(r.headers()["cache-control"], "no-store");
-    r.headers()["upload-offset"].to_str().unwrap().parse().unwrap()
+    r.headers()["upload-offset"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 /// Stored pieces of resumable uploads (`t/<tenant>/u/...`).
@@ -115,15 +125,34 @@ async fn chunks_make_the_exact_file_with_a_japanese_name(b: Backend) {
         assert!(ext.split(',').any(|x| x == e), "{ext}");
     }
     assert!(h["tus-max-size"].to_str().unwrap().parse::<u64>().unwrap() > 1 << 30);
-    assert!(h["tus-checksum-algorithm"].to_str().unwrap().contains("sha1"));
+    assert!(
+        h["tus-checksum-algorithm"]
+            .to_str()
+            .unwrap()
+            .contains("sha1")
+    );
 
     let data = noise((3 << 20) + 12_345, 7);
     let name = "設計図 第1版.pdf";
-    let loc = create(&s, &u, data.len(), &meta(&[("filename", name), ("parent", "/設計")])).await;
+    let loc = create(
+        &s,
+        &u,
+        data.len(),
+        &meta(&[("filename", name), ("parent", "/設計")]),
+    )
+    .await;
     let r = head(&s, &u, &loc).await;
-    assert_eq!(r.headers()["upload-length"], data.len().to_string().as_str());
+    assert_eq!(
+        r.headers()["upload-length"],
+        data.len().to_string().as_str()
+    );
     assert_eq!(r.headers()["upload-offset"], "0");
-    assert!(r.headers()["upload-metadata"].to_str().unwrap().contains(&b64(name)));
+    assert!(
+        r.headers()["upload-metadata"]
+            .to_str()
+            .unwrap()
+            .contains(&b64(name))
+    );
 
     // Several chunks; nothing is visible before the last one.
     let cuts = [0, 1 << 20, (2 << 20) + 7, data.len()];
@@ -138,7 +167,9 @@ async fn chunks_make_the_exact_file_with_a_japanese_name(b: Backend) {
             assert!(item_names(&page).is_empty(), "visible before the end");
         } else {
             let p = r.headers()["x-kura-path"].to_str().unwrap();
-            let p = percent_encoding::percent_decode_str(p).decode_utf8().unwrap();
+            let p = percent_encoding::percent_decode_str(p)
+                .decode_utf8()
+                .unwrap();
             assert_eq!(p, format!("/設計/{name}"));
         }
     }
@@ -160,7 +191,10 @@ async fn chunks_make_the_exact_file_with_a_japanese_name(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
-    assert_eq!(r.headers()["upload-offset"], small.len().to_string().as_str());
+    assert_eq!(
+        r.headers()["upload-offset"],
+        small.len().to_string().as_str()
+    );
     assert_eq!(content(&s, &u, "/小.txt").await, small);
     // An empty file is complete at creation.
     let r = tus(&s, &u, Method::POST, "/api/v1/uploads")
@@ -176,14 +210,30 @@ async fn chunks_make_the_exact_file_with_a_japanese_name(b: Backend) {
 async fn on_conflict_version_rename_and_fail(b: Backend) {
     let s = TestServer::start(b).await;
     let u = s.tenant("acme", 1 << 30).await;
-    assert_eq!(put(&s, &u, "/a/report.pdf", "v1").await.status(), StatusCode::CREATED);
+    assert_eq!(
+        put(&s, &u, "/a/report.pdf", "v1").await.status(),
+        StatusCode::CREATED
+    );
     // Default: a new version, like PUT.
-    let loc = create(&s, &u, 2, &meta(&[("filename", "report.pdf"), ("parent", "/a")])).await;
-    assert_eq!(patch(&s, &u, &loc, 0, b"v2").await.status(), StatusCode::NO_CONTENT);
+    let loc = create(
+        &s,
+        &u,
+        2,
+        &meta(&[("filename", "report.pdf"), ("parent", "/a")]),
+    )
+    .await;
+    assert_eq!(
+        patch(&s, &u, &loc, 0, b"v2").await.status(),
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(content(&s, &u, "/a/report.pdf").await, b"v2");
     assert_eq!(versions_of(&s, &u, "/a/report.pdf").await.len(), 2);
     // rename: keep both.
-    let m = meta(&[("filename", "report.pdf"), ("parent", "/a"), ("on_conflict", "rename")]);
+    let m = meta(&[
+        ("filename", "report.pdf"),
+        ("parent", "/a"),
+        ("on_conflict", "rename"),
+    ]);
     let loc = create(&s, &u, 2, &m).await;
     let r = patch(&s, &u, &loc, 0, b"v3").await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
@@ -195,7 +245,11 @@ async fn on_conflict_version_rename_and_fail(b: Backend) {
         .header("upload-length", "2")
         .header(
             "upload-metadata",
-            meta(&[("filename", "REPORT.pdf"), ("parent", "/a"), ("on_conflict", "fail")]),
+            meta(&[
+                ("filename", "REPORT.pdf"),
+                ("parent", "/a"),
+                ("on_conflict", "fail"),
+            ]),
         )
         .send()
         .await
@@ -203,15 +257,30 @@ async fn on_conflict_version_rename_and_fail(b: Backend) {
     assert_eq!(r.headers()["tus-resumable"], "1.0.0");
     problem(r, StatusCode::CONFLICT, "name_conflict").await;
     // ...and at the end, if the name was taken meanwhile.
-    let m = meta(&[("filename", "late.pdf"), ("parent", "/a"), ("on_conflict", "fail")]);
+    let m = meta(&[
+        ("filename", "late.pdf"),
+        ("parent", "/a"),
+        ("on_conflict", "fail"),
+    ]);
     let loc = create(&s, &u, 2, &m).await;
-    assert_eq!(put(&s, &u, "/a/late.pdf", "xx").await.status(), StatusCode::CREATED);
-    problem(patch(&s, &u, &loc, 0, b"v4").await, StatusCode::CONFLICT, "name_conflict").await;
+    assert_eq!(
+        put(&s, &u, "/a/late.pdf", "xx").await.status(),
+        StatusCode::CREATED
+    );
+    problem(
+        patch(&s, &u, &loc, 0, b"v4").await,
+        StatusCode::CONFLICT,
+        "name_conflict",
+    )
+    .await;
     assert_eq!(content(&s, &u, "/a/late.pdf").await, b"xx");
     assert_eq!(head(&s, &u, &loc).await.status(), StatusCode::NOT_FOUND);
     let r = tus(&s, &u, Method::POST, "/api/v1/uploads")
         .header("upload-length", "2")
-        .header("upload-metadata", meta(&[("filename", "x"), ("on_conflict", "maybe")]))
+        .header(
+            "upload-metadata",
+            meta(&[("filename", "x"), ("on_conflict", "maybe")]),
+        )
         .send()
         .await
         .unwrap();
@@ -264,8 +333,16 @@ async fn wrong_offset_and_media_type_are_refused(b: Backend) {
     assert_eq!(r.headers()["tus-resumable"], "1.0.0");
     let p = problem(r, StatusCode::CONFLICT, "offset_mismatch").await;
     assert_eq!(p["offset"], 0);
-    assert_eq!(patch(&s, &u, &loc, 0, b"abc").await.status(), StatusCode::NO_CONTENT);
-    problem(patch(&s, &u, &loc, 0, b"abc").await, StatusCode::CONFLICT, "offset_mismatch").await;
+    assert_eq!(
+        patch(&s, &u, &loc, 0, b"abc").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    problem(
+        patch(&s, &u, &loc, 0, b"abc").await,
+        StatusCode::CONFLICT,
+        "offset_mismatch",
+    )
+    .await;
     let r = tus(&s, &u, Method::PATCH, &loc)
         .header("upload-offset", "3")
         .header("content-type", "application/octet-stream")
@@ -273,9 +350,19 @@ async fn wrong_offset_and_media_type_are_refused(b: Backend) {
         .send()
         .await
         .unwrap();
-    problem(r, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+    problem(
+        r,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
     // Past the declared length.
-    problem(patch(&s, &u, &loc, 3, b"0123456789").await, StatusCode::BAD_REQUEST, "invalid_input").await;
+    problem(
+        patch(&s, &u, &loc, 3, b"0123456789").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
     let r = call(&s, &u, Method::HEAD, &loc)
         .header("tus-resumable", "0.2.2")
         .send()
@@ -308,20 +395,30 @@ async fn checksum_mismatch_is_460_and_keeps_the_offset(b: Backend) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     // A wrong digest: 460, the chunk is discarded, the offset stays.
-    let r = with_sum(half, &data[half..], format!("sha1 {}", sha1(b"something else")))
-        .send()
-        .await
-        .unwrap();
+    let r = with_sum(
+        half,
+        &data[half..],
+        format!("sha1 {}", sha1(b"something else")),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(r.status().as_u16(), 460);
     assert_eq!(r.headers()["tus-resumable"], "1.0.0");
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["code"], "checksum_mismatch");
     assert_eq!(offset_of(&s, &u, &loc).await, half);
-    let r = with_sum(half, &data[half..], "md5 AAAA".into()).send().await.unwrap();
+    let r = with_sum(half, &data[half..], "md5 AAAA".into())
+        .send()
+        .await
+        .unwrap();
     problem(r, StatusCode::BAD_REQUEST, "invalid_input").await;
     // sha256 works too, and the file is exact.
     let sum = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&data[half..]));
-    let r = with_sum(half, &data[half..], format!("sha256 {sum}")).send().await.unwrap();
+    let r = with_sum(half, &data[half..], format!("sha256 {sum}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(content(&s, &u, "/sum.bin").await, data);
     assert!(piece_files(&s).is_empty());
@@ -331,14 +428,27 @@ async fn termination_removes_the_upload(b: Backend) {
     let s = TestServer::start(b).await;
     let u = s.tenant("acme", 1 << 30).await;
     let loc = create(&s, &u, 100, &meta(&[("filename", "gone.txt")])).await;
-    assert_eq!(patch(&s, &u, &loc, 0, &[1u8; 40]).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        patch(&s, &u, &loc, 0, &[1u8; 40]).await.status(),
+        StatusCode::NO_CONTENT
+    );
     assert!(!piece_files(&s).is_empty());
     let r = tus(&s, &u, Method::DELETE, &loc).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(r.headers()["tus-resumable"], "1.0.0");
     assert_eq!(head(&s, &u, &loc).await.status(), StatusCode::NOT_FOUND);
-    problem(patch(&s, &u, &loc, 40, &[1u8; 60]).await, StatusCode::NOT_FOUND, "not_found").await;
-    problem(tus(&s, &u, Method::DELETE, &loc).send().await.unwrap(), StatusCode::NOT_FOUND, "not_found").await;
+    problem(
+        patch(&s, &u, &loc, 40, &[1u8; 60]).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    problem(
+        tus(&s, &u, Method::DELETE, &loc).send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
     assert!(piece_files(&s).is_empty());
     assert_eq!(used_bytes(&s, &u).await, 0);
 }
@@ -347,17 +457,28 @@ async fn expired_upload_is_refused_and_cleaned_by_the_janitor(b: Backend) {
     let s = TestServer::start(b).await;
     let u = s.tenant("acme", 1 << 30).await;
     let loc = create(&s, &u, 100, &meta(&[("filename", "old.txt")])).await;
-    assert_eq!(patch(&s, &u, &loc, 0, &[2u8; 50]).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        patch(&s, &u, &loc, 0, &[2u8; 50]).await.status(),
+        StatusCode::NO_CONTENT
+    );
     let keep = create(&s, &u, 100, &meta(&[("filename", "fresh.txt")])).await;
     // Each stored chunk moves the expiry: 23 h later both are alive...
     s.clock.advance_ms(23 * 3_600_000);
     assert_eq!(offset_of(&s, &u, &loc).await, 50);
-    assert_eq!(patch(&s, &u, &keep, 0, &[3u8; 10]).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        patch(&s, &u, &keep, 0, &[3u8; 10]).await.status(),
+        StatusCode::NO_CONTENT
+    );
     // ...and 2 h more, the idle one has expired.
     s.clock.advance_ms(2 * 3_600_000);
     let r = head(&s, &u, &loc).await;
     assert_eq!(r.status(), StatusCode::GONE);
-    problem(patch(&s, &u, &loc, 50, &[2u8; 50]).await, StatusCode::GONE, "upload_expired").await;
+    problem(
+        patch(&s, &u, &loc, 50, &[2u8; 50]).await,
+        StatusCode::GONE,
+        "upload_expired",
+    )
+    .await;
     let report = s.svc.janitor_pass(false).await.unwrap();
     assert_eq!(report.uploads_expired, 1);
     assert_eq!(head(&s, &u, &loc).await.status(), StatusCode::NOT_FOUND);
@@ -371,11 +492,25 @@ async fn another_tenant_or_user_gets_404(b: Backend) {
     let other = s.tenant("other", 1 << 30).await;
     let colleague = s.user("acme", "colleague", Role::Member).await;
     let loc = create(&s, &u, 10, &meta(&[("filename", "mine.txt")])).await;
-    assert_eq!(patch(&s, &u, &loc, 0, b"12345").await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        patch(&s, &u, &loc, 0, b"12345").await.status(),
+        StatusCode::NO_CONTENT
+    );
     for stranger in [&other, &colleague] {
-        assert_eq!(head(&s, stranger, &loc).await.status(), StatusCode::NOT_FOUND);
-        problem(patch(&s, stranger, &loc, 5, b"abcde").await, StatusCode::NOT_FOUND, "not_found").await;
-        let r = tus(&s, stranger, Method::DELETE, &loc).send().await.unwrap();
+        assert_eq!(
+            head(&s, stranger, &loc).await.status(),
+            StatusCode::NOT_FOUND
+        );
+        problem(
+            patch(&s, stranger, &loc, 5, b"abcde").await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        let r = tus(&s, stranger, Method::DELETE, &loc)
+            .send()
+            .await
+            .unwrap();
         problem(r, StatusCode::NOT_FOUND, "not_found").await;
     }
     // Without credentials: 401.
@@ -387,7 +522,10 @@ async fn another_tenant_or_user_gets_404(b: Backend) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(offset_of(&s, &u, &loc).await, 5);
-    assert_eq!(patch(&s, &u, &loc, 5, b"67890").await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        patch(&s, &u, &loc, 5, b"67890").await.status(),
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(content(&s, &u, "/mine.txt").await, b"1234567890");
     let r = get(&s, &other, "/mine.txt").await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
@@ -401,19 +539,37 @@ async fn creation_checks_quota_name_parent_and_attributes(b: Backend) {
             .header("upload-length", len.to_string())
             .header("upload-metadata", m)
     };
-    let r = post(2 << 20, meta(&[("filename", "big.bin")])).send().await.unwrap();
+    let r = post(2 << 20, meta(&[("filename", "big.bin")]))
+        .send()
+        .await
+        .unwrap();
     let p = problem(r, StatusCode::INSUFFICIENT_STORAGE, "quota_exceeded").await;
-    assert_eq!(p["available"], 1 << 20);
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("1048576 bytes are free"),
+        "{p}"
+    );
     let r = post(10, meta(&[("parent", "/")])).send().await.unwrap();
     problem(r, StatusCode::BAD_REQUEST, "invalid_input").await;
     let r = post(10, meta(&[("filename", "a/b")])).send().await.unwrap();
     problem(r, StatusCode::BAD_REQUEST, "invalid_name").await;
-    let r = post(10, meta(&[("filename", "a.txt"), ("parent", "/nowhere")])).send().await.unwrap();
+    let r = post(10, meta(&[("filename", "a.txt"), ("parent", "/nowhere")]))
+        .send()
+        .await
+        .unwrap();
     problem(r, StatusCode::CONFLICT, "parent_not_found").await;
-    let m = meta(&[("filename", "a.txt"), ("attributes", r#"{"no_such_key":"x"}"#)]);
+    let m = meta(&[
+        ("filename", "a.txt"),
+        ("attributes", r#"{"no_such_key":"x"}"#),
+    ]);
     let r = post(10, m).send().await.unwrap();
     problem(r, StatusCode::BAD_REQUEST, "invalid_attribute").await;
-    let r = post(10, meta(&[("filename", "a.txt"), ("attributes", "[1]")])).send().await.unwrap();
+    let r = post(10, meta(&[("filename", "a.txt"), ("attributes", "[1]")]))
+        .send()
+        .await
+        .unwrap();
     problem(r, StatusCode::BAD_REQUEST, "invalid_input").await;
     let r = tus(&s, &u, Method::POST, "/api/v1/uploads")
         .header("upload-metadata", meta(&[("filename", "a.txt")]))
@@ -463,32 +619,48 @@ async fn racing_patches_at_one_offset_append_once(b: Backend) {
     }
     assert_eq!(ok, 1);
     assert_eq!(offset_of(&s, &u, &loc).await, data.len());
-    assert_eq!(patch(&s, &u, &loc, data.len(), &data).await.status(), StatusCode::NO_CONTENT);
-    assert_eq!(content(&s, &u, "/race.bin").await, [data.clone(), data].concat());
+    assert_eq!(
+        patch(&s, &u, &loc, data.len(), &data).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        content(&s, &u, "/race.bin").await,
+        [data.clone(), data].concat()
+    );
     // The losers' pieces were removed.
     assert!(piece_files(&s).is_empty(), "{:?}", piece_files(&s));
 }
 
 async fn eicar_through_tus_is_refused_like_a_put(b: Backend) {
     use kura_testkit::clamd::{Clamd, ClamdLimits, EICAR, free_port};
-    let clamd = tokio::task::spawn_blocking(|| Clamd::start_with(ClamdLimits::default(), free_port()))
-        .await
-        .unwrap();
+    let clamd =
+        tokio::task::spawn_blocking(|| Clamd::start_with(ClamdLimits::default(), free_port()))
+            .await
+            .unwrap();
     let s = TestServer::start_scanning(b, &clamd.scan_config()).await;
     let u = s.tenant("acme", 1 << 30).await;
     // The signature is split across two chunks: the assembled file is scanned.
     let loc = create(&s, &u, EICAR.len(), &meta(&[("filename", "eicar.com")])).await;
-    assert_eq!(patch(&s, &u, &loc, 0, &EICAR[..30]).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        patch(&s, &u, &loc, 0, &EICAR[..30]).await.status(),
+        StatusCode::NO_CONTENT
+    );
     let r = patch(&s, &u, &loc, 30, &EICAR[30..]).await;
     let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "virus_detected").await;
     assert_eq!(p["signature"], "Kura.Test.EICAR.UNOFFICIAL");
     assert_eq!(head(&s, &u, &loc).await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(get(&s, &u, "/eicar.com").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&s, &u, "/eicar.com").await.status(),
+        StatusCode::NOT_FOUND
+    );
     assert!(piece_files(&s).is_empty());
     assert_eq!(used_bytes(&s, &u).await, 0);
     // A clean file through the same path is stored as clean.
     let loc = create(&s, &u, 5, &meta(&[("filename", "ok.txt")])).await;
-    assert_eq!(patch(&s, &u, &loc, 0, b"hello").await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        patch(&s, &u, &loc, 0, b"hello").await.status(),
+        StatusCode::NO_CONTENT
+    );
     let r = get(&s, &u, "/ok.txt").await;
     assert_eq!(r.headers()["x-kura-scan-status"], "clean");
 }

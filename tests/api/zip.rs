@@ -16,10 +16,15 @@ both!(
 );
 
 async fn mkdir(s: &TestServer, u: &TestUser, path: &str) {
-    let r = call(s, u, Method::POST, &format!("/api/v1/folders{}?parents=true", enc(path)))
-        .send()
-        .await
-        .unwrap();
+    let r = call(
+        s,
+        u,
+        Method::POST,
+        &format!("/api/v1/folders{}?parents=true", enc(path)),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED, "mkdir {path}");
 }
 
@@ -44,16 +49,28 @@ async fn zip_url(s: &TestServer, u: &TestUser, body: Value) -> String {
 }
 
 /// Downloads an archive; asserts 200 and returns it opened.
-async fn download(s: &TestServer, u: &TestUser, url: &str) -> (reqwest::header::HeaderMap, zip::ZipArchive<std::io::Cursor<Vec<u8>>>) {
+async fn download(
+    s: &TestServer,
+    u: &TestUser,
+    url: &str,
+) -> (
+    reqwest::header::HeaderMap,
+    zip::ZipArchive<std::io::Cursor<Vec<u8>>>,
+) {
     let r = call(s, u, Method::GET, url).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let h = r.headers().clone();
     let bytes = r.bytes().await.unwrap().to_vec();
-    (h, zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap())
+    (
+        h,
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap(),
+    )
 }
 
 /// (raw name, is dir, UTF-8 flag, bytes) of every entry, in archive order.
-fn entries(z: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>) -> Vec<(Vec<u8>, bool, bool, Vec<u8>)> {
+fn entries(
+    z: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>,
+) -> Vec<(Vec<u8>, bool, bool, Vec<u8>)> {
     let raw = z.clone().into_inner().into_inner();
     (0..z.len())
         .map(|i| {
@@ -71,12 +88,29 @@ async fn zip_of_files_and_folders_keeps_japanese_names_and_bytes(b: Backend) {
     let s = TestServer::start(b).await;
     let u = s.tenant("acme", 1 << 30).await;
     let big = noise((3 << 20) + 5, 9);
-    assert_eq!(put(&s, &u, "/設計/図面A.pdf", "図面の中身").await.status(), StatusCode::CREATED);
-    assert_eq!(put(&s, &u, "/設計/サブ/写真.jpg", big.clone()).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        put(&s, &u, "/設計/図面A.pdf", "図面の中身").await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        put(&s, &u, "/設計/サブ/写真.jpg", big.clone())
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
     mkdir(&s, &u, "/設計/空フォルダ").await;
-    assert_eq!(put(&s, &u, "/メモ.txt", "memo").await.status(), StatusCode::CREATED);
-    assert_eq!(put(&s, &u, "/other/メモ.txt", "second memo").await.status(), StatusCode::CREATED);
-    assert_eq!(put(&s, &u, "/empty.txt", "").await.status(), StatusCode::CREATED);
+    assert_eq!(
+        put(&s, &u, "/メモ.txt", "memo").await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        put(&s, &u, "/other/メモ.txt", "second memo").await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        put(&s, &u, "/empty.txt", "").await.status(),
+        StatusCode::CREATED
+    );
 
     let url = zip_url(
         &s,
@@ -88,9 +122,15 @@ async fn zip_of_files_and_folders_keeps_japanese_names_and_bytes(b: Backend) {
     assert_eq!(h["content-type"], "application/zip");
     let cd = h["content-disposition"].to_str().unwrap();
     assert!(cd.starts_with("attachment;"), "{cd}");
-    assert!(cd.contains("filename*=UTF-8''%E5%9B%B3%E9%9D%A2%E4%B8%80%E5%BC%8F.zip"), "{cd}");
+    assert!(
+        cd.contains("filename*=UTF-8''%E5%9B%B3%E9%9D%A2%E4%B8%80%E5%BC%8F.zip"),
+        "{cd}"
+    );
     let got = entries(&mut z);
-    let names: Vec<String> = got.iter().map(|e| String::from_utf8(e.0.clone()).unwrap()).collect();
+    let names: Vec<String> = got
+        .iter()
+        .map(|e| String::from_utf8(e.0.clone()).unwrap())
+        .collect();
     let mut sorted = names.clone();
     sorted.sort();
     let mut want = vec![
@@ -137,15 +177,34 @@ async fn zip_of_files_and_folders_keeps_japanese_names_and_bytes(b: Backend) {
         .collect();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].target.as_deref(), Some("図面一式.zip"));
-    assert!(events[0].detail.as_deref().unwrap().starts_with("5 files, 3 folders"), "{:?}", events[0].detail);
+    assert!(
+        events[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .starts_with("5 files, 3 folders"),
+        "{:?}",
+        events[0].detail
+    );
 }
 
 async fn cp932_names_decode_with_shift_jis(b: Backend) {
     let s = TestServer::start(b).await;
     let u = s.tenant("acme", 1 << 30).await;
-    assert_eq!(put(&s, &u, "/資料/見積書①.xlsx", "x").await.status(), StatusCode::CREATED);
-    assert_eq!(put(&s, &u, "/資料/ﾊﾝｶｸ.txt", "y").await.status(), StatusCode::CREATED);
-    let url = zip_url(&s, &u, json!({"paths": ["/資料"], "name_encoding": "cp932"})).await;
+    assert_eq!(
+        put(&s, &u, "/資料/見積書①.xlsx", "x").await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        put(&s, &u, "/資料/ﾊﾝｶｸ.txt", "y").await.status(),
+        StatusCode::CREATED
+    );
+    let url = zip_url(
+        &s,
+        &u,
+        json!({"paths": ["/資料"], "name_encoding": "cp932"}),
+    )
+    .await;
     let (_, mut z) = download(&s, &u, &url).await;
     let got = entries(&mut z);
     let mut names = Vec::new();
@@ -153,22 +212,41 @@ async fn cp932_names_decode_with_shift_jis(b: Backend) {
         assert!(!utf8, "no UTF-8 flag in cp932 mode");
         let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(raw);
         assert!(!bad);
-        assert_ne!(std::str::from_utf8(raw).ok(), Some(text.as_ref()), "really Shift_JIS bytes");
+        assert_ne!(
+            std::str::from_utf8(raw).ok(),
+            Some(text.as_ref()),
+            "really Shift_JIS bytes"
+        );
         names.push(text.to_string());
     }
+    let mut want = vec!["資料/", "資料/ﾊﾝｶｸ.txt", "資料/見積書①.xlsx"];
+    want.sort();
     names.sort();
-    assert_eq!(names, vec!["資料/", "資料/ﾊﾝｶｸ.txt", "資料/見積書①.xlsx"]);
+    assert_eq!(names, want);
 
     // A name CP932 cannot hold is refused, naming it.
-    assert_eq!(put(&s, &u, "/資料/絵文字😀.txt", "z").await.status(), StatusCode::CREATED);
-    let r = ticket(&s, &u, json!({"paths": ["/資料"], "name_encoding": "cp932"})).await;
+    assert_eq!(
+        put(&s, &u, "/資料/絵文字😀.txt", "z").await.status(),
+        StatusCode::CREATED
+    );
+    let r = ticket(
+        &s,
+        &u,
+        json!({"paths": ["/資料"], "name_encoding": "cp932"}),
+    )
+    .await;
     let p = problem(r, StatusCode::BAD_REQUEST, "name_not_encodable").await;
     assert_eq!(p["paths"], json!(["資料/絵文字😀.txt"]));
-    let r = ticket(&s, &u, json!({"paths": ["/資料"], "name_encoding": "latin1"})).await;
+    let r = ticket(
+        &s,
+        &u,
+        json!({"paths": ["/資料"], "name_encoding": "latin1"}),
+    )
+    .await;
     problem(r, StatusCode::BAD_REQUEST, "invalid_input").await;
     // UTF-8 takes it.
     let url = zip_url(&s, &u, json!({"paths": ["/資料"]})).await;
-    let (_, mut z) = download(&s, &u, &url).await;
+    let (_, z) = download(&s, &u, &url).await;
     assert_eq!(z.len(), 4);
 }
 
@@ -177,7 +255,10 @@ async fn ticket_works_for_its_user_only_and_expires(b: Backend) {
     let u = s.tenant("acme", 1 << 30).await;
     let other = s.tenant("other", 1 << 30).await;
     let colleague = s.user("acme", "colleague", Role::Member).await;
-    assert_eq!(put(&s, &u, "/a.txt", "a").await.status(), StatusCode::CREATED);
+    assert_eq!(
+        put(&s, &u, "/a.txt", "a").await.status(),
+        StatusCode::CREATED
+    );
     let url = zip_url(&s, &u, json!({"paths": ["/a.txt"]})).await;
     for stranger in [&other, &colleague] {
         let r = call(&s, stranger, Method::GET, &url).send().await.unwrap();
@@ -194,17 +275,26 @@ async fn ticket_works_for_its_user_only_and_expires(b: Backend) {
     s.clock.advance_ms(11 * 60_000);
     let r = call(&s, &u, Method::GET, &url).send().await.unwrap();
     problem(r, StatusCode::NOT_FOUND, "not_found").await;
-    let r = call(&s, &u, Method::GET, "/api/v1/zip/not-a-ticket").send().await.unwrap();
+    let r = call(&s, &u, Method::GET, "/api/v1/zip/not-a-ticket")
+        .send()
+        .await
+        .unwrap();
     problem(r, StatusCode::NOT_FOUND, "not_found").await;
 }
 
 async fn missing_path_is_404(b: Backend) {
     let s = TestServer::start(b).await;
     let u = s.tenant("acme", 1 << 30).await;
-    assert_eq!(put(&s, &u, "/a.txt", "a").await.status(), StatusCode::CREATED);
+    assert_eq!(
+        put(&s, &u, "/a.txt", "a").await.status(),
+        StatusCode::CREATED
+    );
     let r = ticket(&s, &u, json!({"paths": ["/a.txt", "/無い/ファイル.txt"]})).await;
     let p = problem(r, StatusCode::NOT_FOUND, "not_found").await;
-    assert!(p["detail"].as_str().unwrap().contains("/無い/ファイル.txt"), "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("/無い/ファイル.txt"),
+        "{p}"
+    );
     let r = ticket(&s, &u, json!({"paths": []})).await;
     problem(r, StatusCode::BAD_REQUEST, "invalid_input").await;
     let r = ticket(&s, &u, json!({"paths": ["/../x"]})).await;
@@ -214,14 +304,28 @@ async fn missing_path_is_404(b: Backend) {
 async fn trashed_files_are_left_out(b: Backend) {
     let s = TestServer::start(b).await;
     let u = s.tenant("acme", 1 << 30).await;
-    assert_eq!(put(&s, &u, "/f/keep.txt", "keep").await.status(), StatusCode::CREATED);
-    assert_eq!(put(&s, &u, "/f/drop.txt", "drop").await.status(), StatusCode::CREATED);
-    assert_eq!(put(&s, &u, "/f/sub/deep.txt", "deep").await.status(), StatusCode::CREATED);
+    assert_eq!(
+        put(&s, &u, "/f/keep.txt", "keep").await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        put(&s, &u, "/f/drop.txt", "drop").await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        put(&s, &u, "/f/sub/deep.txt", "deep").await.status(),
+        StatusCode::CREATED
+    );
     trash(&s, &u, "/f/drop.txt").await;
-    let r = call(&s, &u, Method::DELETE, &format!("/api/v1/folders{}", enc("/f/sub")))
-        .send()
-        .await
-        .unwrap();
+    let r = call(
+        &s,
+        &u,
+        Method::DELETE,
+        &format!("/api/v1/folders{}", enc("/f/sub")),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let url = zip_url(&s, &u, json!({"paths": ["/f"]})).await;
     let (_, mut z) = download(&s, &u, &url).await;
@@ -259,7 +363,12 @@ fn zip64_end_records_for_70000_entries() {
         let offset = out.len() as u64;
         out.extend(zip_format::local_header(&e));
         out.extend(zip_format::data_descriptor(&e, 0, 0));
-        central.push(CentralRecord { entry: e, crc: 0, size: 0, offset });
+        central.push(CentralRecord {
+            entry: e,
+            crc: 0,
+            size: 0,
+            offset,
+        });
     }
     let cd_offset = out.len() as u64;
     for r in &central {

@@ -44,7 +44,11 @@ impl ZipEntry {
     fn flags(&self) -> u16 {
         let utf8 = if self.utf8 { FLAG_UTF8 } else { 0 };
         // Folders have no data, so their (zero) CRC and sizes are known up front.
-        if self.dir { utf8 } else { utf8 | FLAG_DESCRIPTOR }
+        if self.dir {
+            utf8
+        } else {
+            utf8 | FLAG_DESCRIPTOR
+        }
     }
 
     fn version(&self) -> u16 {
@@ -75,7 +79,10 @@ fn len16(n: usize) -> u16 {
 
 /// The field as written, or the 0xFFFFFFFF marker that sends readers to ZIP64.
 fn u32_or_marker(v: u64) -> u32 {
-    u32::try_from(v).ok().filter(|x| *x != u32::MAX).unwrap_or(u32::MAX)
+    u32::try_from(v)
+        .ok()
+        .filter(|x| *x != u32::MAX)
+        .unwrap_or(u32::MAX)
 }
 
 /// The local file header that starts an entry.
@@ -210,8 +217,22 @@ pub fn end_records(entries: u64, cd_offset: u64, cd_size: u64) -> Vec<u8> {
     u16le(&mut out, 0);
     u16le(&mut out, count);
     u16le(&mut out, count);
-    u32le(&mut out, if zip64 { u32::MAX } else { u32_or_marker(cd_size) });
-    u32le(&mut out, if zip64 { u32::MAX } else { u32_or_marker(cd_offset) });
+    u32le(
+        &mut out,
+        if zip64 {
+            u32::MAX
+        } else {
+            u32_or_marker(cd_size)
+        },
+    );
+    u32le(
+        &mut out,
+        if zip64 {
+            u32::MAX
+        } else {
+            u32_or_marker(cd_offset)
+        },
+    );
     u16le(&mut out, 0);
     out
 }
@@ -281,7 +302,10 @@ mod tests {
         let f = entry("図面.pdf", false, false);
         let h = local_header(&f);
         assert_eq!(&h[0..4], b"PK\x03\x04");
-        assert_eq!(u16::from_le_bytes([h[6], h[7]]), FLAG_UTF8 | FLAG_DESCRIPTOR);
+        assert_eq!(
+            u16::from_le_bytes([h[6], h[7]]),
+            FLAG_UTF8 | FLAG_DESCRIPTOR
+        );
         assert_eq!(h.len(), 30 + "図面.pdf".len());
         let big = entry("big.bin", false, true);
         let h = local_header(&big);
@@ -297,7 +321,10 @@ mod tests {
         // One ZIP64 field: the offset.
         assert_eq!(c.len(), 46 + f.name.len() + 4 + 8);
         let d = entry("dir/", true, false);
-        assert_eq!(u16::from_le_bytes([local_header(&d)[6], local_header(&d)[7]]), FLAG_UTF8);
+        assert_eq!(
+            u16::from_le_bytes([local_header(&d)[6], local_header(&d)[7]]),
+            FLAG_UTF8
+        );
     }
 
     #[test]

@@ -176,7 +176,11 @@ impl Db {
     }
 
     /// Uploads past their expiry that no request is committing, oldest first.
-    pub async fn expired_uploads(&self, now: Timestamp, limit: i64) -> Result<Vec<String>, DbError> {
+    pub async fn expired_uploads(
+        &self,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<String>, DbError> {
         Ok(sqlx::query_scalar(
             "SELECT id FROM uploads WHERE expires_at <= $1 AND claimed_until <= $1 ORDER BY expires_at LIMIT $2",
         )

@@ -79,11 +79,13 @@ impl Db {
 
     /// Removes expired tickets; returns how many.
     pub async fn delete_expired_zip_tickets(&self, now: Timestamp) -> Result<u64, DbError> {
-        Ok(sqlx::query("DELETE FROM zip_tickets WHERE expires_at <= $1")
-            .bind(now)
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        Ok(
+            sqlx::query("DELETE FROM zip_tickets WHERE expires_at <= $1")
+                .bind(now)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
 
     /// Every live item below folder `id` (not the folder itself), parents

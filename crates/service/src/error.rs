@@ -104,7 +104,9 @@ pub enum ServiceError {
     #[error("{} rows of the CSV file have problems; nothing was changed (see errors)", .0.len())]
     InvalidCsv(Vec<crate::attribute_csv::CsvRowError>),
     /// A tus PATCH sent an Upload-Offset other than the upload's offset.
-    #[error("the upload is at offset {expected}; send the bytes from there (HEAD tells the offset)")]
+    #[error(
+        "the upload is at offset {expected}; send the bytes from there (HEAD tells the offset)"
+    )]
     OffsetMismatch { expected: u64 },
     /// The Upload-Checksum of a tus PATCH does not match its bytes (they were discarded).
     #[error("the checksum does not match the bytes received; they were discarded, send them again")]

@@ -64,9 +64,7 @@ pub use sso::{SSO_PENDING_MS, SsoCallback, SsoDone, SsoOption, SsoStart, safe_re
 pub use sso_config::{SsoConfigChange, SsoConfigView};
 pub use tenant_policy::{TenantPolicy, TenantPolicyChange};
 pub use trash::TrashItem;
-pub use uploads::{
-    Checksum, MAX_UPLOAD_BYTES, NewUpload, OnConflict, PatchOutcome, UploadInfo,
-};
+pub use uploads::{Checksum, MAX_UPLOAD_BYTES, NewUpload, OnConflict, PatchOutcome, UploadInfo};
 pub use zip::{NameEncoding, ZipDownload, ZipTicket};
 
 use kura_core::Clock;

@@ -10,13 +10,13 @@ use crate::identity::Identity;
 use crate::{Result, Service, ServiceError};
 use bytes::Bytes;
 use futures_util::Stream;
+use kura_core::{Name, NodeKind, NodePath, OversizePolicy};
+use kura_db::UploadRow;
 use kura_storage::BlobReader;
+use serde_json::{Map, Value};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use kura_core::{Name, NodeKind, NodePath, OversizePolicy};
-use kura_db::UploadRow;
-use serde_json::{Map, Value};
 
 /// Opening one stored piece for reading.
 type PieceFuture = Pin<Box<dyn Future<Output = std::io::Result<BlobReader>> + Send>>;

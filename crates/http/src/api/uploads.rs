@@ -93,7 +93,11 @@ async fn discover() -> Response {
 
 /// `Upload-Metadata`: comma-separated `key base64(value)` pairs.
 fn parse_metadata(raw: &str) -> Result<Vec<(String, String)>, ApiError> {
-    let bad = |why: String| ApiError(ServiceError::InvalidInput(format!("Upload-Metadata: {why}")));
+    let bad = |why: String| {
+        ApiError(ServiceError::InvalidInput(format!(
+            "Upload-Metadata: {why}"
+        )))
+    };
     let mut out: Vec<(String, String)> = Vec::new();
     for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (key, value) = match pair.split_once(' ') {
@@ -132,11 +136,15 @@ fn new_upload(h: &HeaderMap) -> Result<NewUpload, ApiError> {
         .transpose()?
         .unwrap_or_default();
     let meta = parse_metadata(&raw)?;
-    let get = |k: &str| meta.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let get = |k: &str| {
+        meta.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
     // `name` is what several tus clients (Uppy) send.
-    let filename = get("filename").or_else(|| get("name")).ok_or_else(|| {
-        ServiceError::InvalidInput("Upload-Metadata must have a filename".into())
-    })?;
+    let filename = get("filename")
+        .or_else(|| get("name"))
+        .ok_or_else(|| ServiceError::InvalidInput("Upload-Metadata must have a filename".into()))?;
     let attributes = match get("attributes") {
         None => None,
         Some(text) => match serde_json::from_str::<serde_json::Value>(&text) {
@@ -262,7 +270,11 @@ fn checksum(h: &HeaderMap) -> Result<Option<Checksum>, ApiError> {
     let Some(v) = h.get("upload-checksum") else {
         return Ok(None);
     };
-    let bad = |why: &str| ApiError(ServiceError::InvalidInput(format!("Upload-Checksum: {why}")));
+    let bad = |why: &str| {
+        ApiError(ServiceError::InvalidInput(format!(
+            "Upload-Checksum: {why}"
+        )))
+    };
     let text = v.to_str().map_err(|_| bad("not ASCII"))?;
     let (alg, digest) = text
         .trim()
