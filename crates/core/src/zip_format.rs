@@ -247,8 +247,8 @@ pub fn dos_datetime(ts_ms: i64) -> (u16, u16) {
         return (0, (1 << 5) | 1);
     }
     let y = y.min(2107);
-    let time = (sod / 3600) << 11 | ((sod % 3600) / 60) << 5 | (sod % 60) / 2;
-    let date = (y - 1980) << 9 | m << 5 | d;
+    let time = ((sod / 3600) << 11) | (((sod % 3600) / 60) << 5) | ((sod % 60) / 2);
+    let date = ((y - 1980) << 9) | (m << 5) | d;
     (
         u16::try_from(time).unwrap_or(0),
         u16::try_from(date).unwrap_or(0),
