@@ -479,8 +479,16 @@ async fn expired_upload_is_refused_and_cleaned_by_the_janitor(b: Backend) {
         "upload_expired",
     )
     .await;
+    // A piece no upload records (a node died between storing and recording
+    // it) is swept too, once older than the grace period.
+    let t = s.svc.db().tenant_by_code("acme").await.unwrap();
+    let stray = s.data_dir.join(format!("blobs/t/{}/u/stray/piece", t.id));
+    std::fs::create_dir_all(stray.parent().unwrap()).unwrap();
+    std::fs::write(&stray, b"left behind").unwrap();
     let report = s.svc.janitor_pass(false).await.unwrap();
     assert_eq!(report.uploads_expired, 1);
+    assert_eq!(report.orphan_blobs_deleted, 1);
+    assert!(!stray.exists());
     assert_eq!(head(&s, &u, &loc).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(offset_of(&s, &u, &keep).await, 10);
     assert_eq!(piece_files(&s).len(), 1, "{:?}", piece_files(&s));

@@ -84,7 +84,11 @@ pub fn problem_with(
 ) -> Response {
     let mut body = serde_json::json!({
         "type": format!("https://kura.example/problems/{code}"),
-        "title": status.canonical_reason().unwrap_or("Error"),
+        "title": status
+            .canonical_reason()
+            // tus's own status code.
+            .or((status.as_u16() == 460).then_some("Checksum Mismatch"))
+            .unwrap_or("Error"),
         "status": status.as_u16(),
         "code": code,
         "detail": detail,
