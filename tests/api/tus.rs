@@ -559,6 +559,17 @@ async fn creation_checks_quota_name_parent_and_attributes(b: Backend) {
             .contains("1048576 bytes are free"),
         "{p}"
     );
+    // Unfinished uploads hold their declared length.
+    let loc = create(&s, &u, 600 << 10, &meta(&[("filename", "one.bin")])).await;
+    let r = post(600 << 10, meta(&[("filename", "two.bin")]))
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::INSUFFICIENT_STORAGE, "quota_exceeded").await;
+    let r = tus(&s, &u, Method::DELETE, &loc).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let loc = create(&s, &u, 600 << 10, &meta(&[("filename", "two.bin")])).await;
+    assert_eq!(offset_of(&s, &u, &loc).await, 0);
     let r = post(10, meta(&[("parent", "/")])).send().await.unwrap();
     problem(r, StatusCode::BAD_REQUEST, "invalid_input").await;
     let r = post(10, meta(&[("filename", "a/b")])).send().await.unwrap();

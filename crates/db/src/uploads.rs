@@ -60,6 +60,18 @@ impl Db {
         Ok(())
     }
 
+    /// Bytes declared by a tenant's unexpired uploads (reserved against its capacity).
+    pub async fn open_upload_bytes(&self, tenant_id: i64, now: Timestamp) -> Result<i64, DbError> {
+        let n: Option<i64> = sqlx::query_scalar(
+            "SELECT CAST(SUM(length) AS BIGINT) FROM uploads WHERE tenant_id = $1 AND expires_at > $2",
+        )
+        .bind(tenant_id)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n.unwrap_or(0))
+    }
+
     /// The caller's own upload (`None` for anyone else's, or none at all).
     pub async fn upload(
         &self,

@@ -195,8 +195,14 @@ impl Service {
         let exists = existing.is_some() && u.on_conflict == OnConflict::Version;
         self.upload_attributes(who, &path, u.attributes.as_ref(), async { Ok(exists) })
             .await?;
+        // Unfinished uploads of the tenant hold their declared length, so that
+        // many of them cannot together store more than the capacity.
         let tenant = &who.tenant;
-        let available = (tenant.capacity_bytes - tenant.used_bytes).max(0);
+        let open = self
+            .db
+            .open_upload_bytes(who.tenant_id(), self.now())
+            .await?;
+        let available = (tenant.capacity_bytes - tenant.used_bytes - open).max(0);
         if u.length > available as u64 {
             return Err(ServiceError::QuotaExceeded {
                 capacity: tenant.capacity_bytes,
