@@ -32,7 +32,10 @@ METRICS = [
     ("put", "{big} MiB single PUT, MB/s"),
     ("tus", "{big} MiB tus, {chunk} MiB chunks, MB/s"),
     ("ratio", "tus / PUT"),
+    ("tus_send", "  tus PATCHes but the last, MB/s"),
+    ("tus_commit", "  tus last PATCH (commit), s"),
     ("zip", "ZIP of {n} x {kb} KiB files, MB/s"),
+    ("zip_rss_base", "kura RSS before the ZIP, MiB"),
     ("zip_rss", "kura peak RSS during ZIP, MiB"),
 ]
 
@@ -41,9 +44,9 @@ def b64(s):
     return base64.b64encode(s.encode()).decode()
 
 
-def vmhwm_mib(pid):
+def vm_mib(pid, field="VmHWM"):
     status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+    return int(re.search(field + r":\s+(\d+) kB", status).group(1)) / 1024
 
 
 def reset_hwm(pid):
@@ -52,7 +55,8 @@ def reset_hwm(pid):
 
 
 def tus_upload(srv, big, size, name):
-    """POST + PATCHes of TUS_CHUNK_MB on one connection; returns seconds."""
+    """POST + PATCHes of TUS_CHUNK_MB on one connection; returns (seconds in
+    all, seconds of the last PATCH, which commits the file)."""
     chunk = TUS_CHUNK_MB << 20
     conn = http.client.HTTPConnection(HOST, srv.port, timeout=600)
     base = {**srv.headers, "Tus-Resumable": "1.0.0"}
@@ -66,9 +70,11 @@ def tus_upload(srv, big, size, name):
             raise BenchError(f"kura: tus POST -> {r.status}: {body[:300]!r}")
         loc = r.getheader("Location")
         offset = 0
+        last = 0.0
         with open(big, "rb") as f:
             while offset < size:
                 data = f.read(chunk)
+                t1 = time.perf_counter()
                 conn.request("PATCH", loc, body=data, headers={
                     **base, "Upload-Offset": str(offset),
                     "Content-Type": "application/offset+octet-stream"})
@@ -77,13 +83,14 @@ def tus_upload(srv, big, size, name):
                 if r.status != 204:
                     raise BenchError(f"kura: tus PATCH at {offset} -> {r.status}: {body[:300]!r}")
                 offset = int(r.getheader("Upload-Offset"))
+                last = time.perf_counter() - t1
         secs = time.perf_counter() - t0
     finally:
         conn.close()
     status, body = srv.request("GET", f"/api/v1/files/{urllib.parse.quote(name)}?meta=true")
     if status != 200 or json.loads(body).get("size") != size:
         raise BenchError(f"kura: tus result {name}: {status} {body[:300]!r}")
-    return secs
+    return secs, last
 
 
 def fill_zip_folder(srv):
@@ -107,7 +114,7 @@ def fill_zip_folder(srv):
 
 
 def zip_download(srv):
-    """Returns (MB/s, peak RSS MiB) of one ZIP download of zipdir."""
+    """Returns (MB/s, RSS before, peak RSS during, in MiB) of one ZIP download of zipdir."""
     conn = http.client.HTTPConnection(HOST, srv.port, timeout=120)
     try:
         conn.request("POST", "/api/v1/zip", body=json.dumps({"paths": ["/zipdir"]}),
@@ -121,13 +128,14 @@ def zip_download(srv):
     url = json.loads(body)["url"]
     os.sync()
     reset_hwm(srv.proc.pid)
+    base = vm_mib(srv.proc.pid, "VmRSS")
     secs, _, down = curl(srv, ["-o", "/dev/null", f"http://{HOST}:{srv.port}{url}"], "zip download",
                          want=[200])
-    rss = vmhwm_mib(srv.proc.pid)
+    rss = vm_mib(srv.proc.pid)
     least = ZIP_FILES * (ZIP_FILE_KB << 10)
     if down < least:
         raise BenchError(f"kura: ZIP of {down} bytes, expected more than {least}")
-    return down / 1e6 / secs, rss
+    return down / 1e6 / secs, base, rss
 
 
 def transfer_main(work):
@@ -154,15 +162,19 @@ def transfer_main(work):
                         raise BenchError(f"kura: uploaded {up} bytes, expected {size}")
                     res["put"] = size / 1e6 / secs
                 else:
-                    res["tus"] = size / 1e6 / tus_upload(srv, big, size, "tus.bin")
+                    secs, last = tus_upload(srv, big, size, "tus.bin")
+                    res["tus"] = size / 1e6 / secs
+                    chunk = TUS_CHUNK_MB << 20
+                    res["tus_send"] = (size - min(chunk, size)) / 1e6 / max(secs - last, 1e-9)
+                    res["tus_commit"] = last
             res["ratio"] = res["tus"] / res["put"]
             log(f"round {rnd}/{bench.ROUNDS}: zip ({ZIP_FILES} files)")
             fill_zip_folder(srv)
-            res["zip"], res["zip_rss"] = zip_download(srv)
+            res["zip"], res["zip_rss_base"], res["zip_rss"] = zip_download(srv)
             srv.check_alive()
             srv.stop()
             servers.remove(srv)
-            log("  " + "  ".join(f"{k}={v:.2f}" if k == "ratio" else f"{k}={bench.fmt(v)}"
+            log("  " + "  ".join(f"{k}={v:.2f}" if k in ("ratio", "tus_commit") else f"{k}={bench.fmt(v)}"
                                  for k, v in res.items()))
             for k, v in res.items():
                 results[k].append(v)
@@ -170,8 +182,9 @@ def transfer_main(work):
         for key, label in METRICS:
             label = label.format(big=bench.BIG_MB, chunk=TUS_CHUNK_MB, n=ZIP_FILES, kb=ZIP_FILE_KB)
             v = statistics.median(results[key])
-            shown = f"{v:.2f}x" if key == "ratio" else bench.fmt(v)
-            per = "  ".join(f"{x:.2f}" if key == "ratio" else bench.fmt(x) for x in results[key])
+            two = key in ("ratio", "tus_commit")
+            shown = f"{v:.2f}" + ("x" if key == "ratio" else "") if two else bench.fmt(v)
+            per = "  ".join(f"{x:.2f}" if two else bench.fmt(x) for x in results[key])
             print(f"  {label:<40} {shown:>9}   (rounds: {per})")
         return 0
     finally:
