@@ -21,6 +21,7 @@ both!(
     creation_checks_quota_name_parent_and_attributes,
     racing_patches_at_one_offset_append_once,
     eicar_through_tus_is_refused_like_a_put,
+    sessions_need_csrf_and_app_passwords_work_over_basic,
 );
 
 fn b64(s: &str) -> String {
@@ -682,4 +683,60 @@ async fn eicar_through_tus_is_refused_like_a_put(b: Backend) {
     );
     let r = get(&s, &u, "/ok.txt").await;
     assert_eq!(r.headers()["x-kura-scan-status"], "clean");
+}
+
+async fn sessions_need_csrf_and_app_passwords_work_over_basic(b: Backend) {
+    let s = TestServer::start(b).await;
+    let u = s.tenant("acme", 1 << 30).await;
+    // A browser session: unsafe tus requests need the CSRF token.
+    let c = cookie_client();
+    let r = c
+        .post(s.url("/api/v1/session"))
+        .json(&json!({"tenant": "acme", "login": "admin", "password": u.password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let csrf = r.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let post = || {
+        c.post(s.url("/api/v1/uploads"))
+            .header("tus-resumable", "1.0.0")
+            .header("upload-length", "6")
+            .header("upload-metadata", meta(&[("filename", "ブラウザ.txt")]))
+    };
+    let r = post().send().await.unwrap();
+    assert_eq!(r.headers()["tus-resumable"], "1.0.0");
+    problem(r, StatusCode::FORBIDDEN, "csrf_failed").await;
+    let r = post().header("x-csrf-token", &csrf).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    let r = c
+        .patch(s.url(&loc))
+        .header("tus-resumable", "1.0.0")
+        .header("x-csrf-token", &csrf)
+        .header("upload-offset", "0")
+        .header("content-type", "application/offset+octet-stream")
+        .body("abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    // HEAD is safe: the cookie alone does.
+    let r = c.head(s.url(&loc)).send().await.unwrap();
+    assert_eq!(r.headers()["upload-offset"], "3");
+    // The same user's app password over HTTP Basic continues it.
+    let r = client()
+        .patch(s.url(&loc))
+        .basic_auth("acme/admin", Some(&u.token))
+        .header("upload-offset", "3")
+        .header("content-type", "application/offset+octet-stream")
+        .body("def")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT, "{:?}", r.text().await);
+    assert_eq!(content(&s, &u, "/ブラウザ.txt").await, b"abcdef");
 }
