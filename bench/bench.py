@@ -10,6 +10,10 @@ Servers alternate order every round. Medians are printed side by side.
 ONLY=scan measures virus scanning instead (see scan_main): a big upload to kura
 with scanning disabled, the same with scanning required against a private
 clamd, and clamd INSTREAM alone, on fresh random bytes each round.
+
+ONLY=transfer measures kura alone (see transfer.py): a tus upload in 8 MiB
+chunks against a single PUT of the same bytes, and a streamed ZIP download of
+1,000 files with kura's peak RSS.
 """
 
 import http.client
@@ -681,6 +685,11 @@ def main():
     servers = []  # running servers, stopped in finally
     results = {key: {} for key, *_ in METRICS}
     try:
+        if ONLY == "transfer":
+            from transfer import transfer_main
+            log(f"bench: transfer scenario rounds={ROUNDS} big={BIG_MB}MiB cpus={os.cpu_count()} "
+                f"work={work} kura={KURA_BIN}")
+            return transfer_main(work)
         if ONLY == "scan":
             log(f"bench: scan scenario rounds={ROUNDS} big={BIG_MB}MiB cpus={os.cpu_count()} "
                 f"work={work} kura={KURA_BIN} clamd={CLAMD_BIN}")

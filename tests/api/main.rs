@@ -32,4 +32,6 @@ mod sso;
 mod sso_forged;
 mod sso_settings;
 mod trash;
+mod tus;
 mod versions;
+mod zip;

@@ -44,6 +44,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/folders/{*path}"),
     ("GET", "/api/v1/versions/{*path}"),
     ("POST", "/api/v1/versions/{*path}"),
+    ("POST", "/api/v1/zip"),
+    ("GET", "/api/v1/zip/{token}"),
+    ("OPTIONS", "/api/v1/uploads"),
+    ("POST", "/api/v1/uploads"),
+    ("HEAD", "/api/v1/uploads/{id}"),
+    ("PATCH", "/api/v1/uploads/{id}"),
+    ("DELETE", "/api/v1/uploads/{id}"),
     ("POST", "/api/v1/move"),
     ("POST", "/api/v1/copy"),
     ("GET", "/api/v1/trash"),
@@ -163,6 +170,13 @@ fn all_service_errors() -> Vec<ServiceError> {
         ServiceError::AttributeInUse(s()),
         ServiceError::InvalidCsv(vec![]),
         ServiceError::ClientCertificateRequired(s()),
+        ServiceError::OffsetMismatch { expected: 0 },
+        ServiceError::ChecksumMismatch,
+        ServiceError::UploadExpired,
+        ServiceError::TusVersionUnsupported,
+        ServiceError::UploadTooLarge { max: 1 },
+        ServiceError::UnsupportedMediaType(s()),
+        ServiceError::NameNotEncodable(vec![]),
         ServiceError::Internal(s()),
     ]
 }
@@ -206,6 +220,13 @@ fn expected_status(e: &ServiceError) -> u16 {
         E::TooManyAttempts(_) => 429,
         E::ScannerUnavailable(_) => 503,
         E::TooLargeToScan { .. } => 413,
+        E::OffsetMismatch { .. } => 409,
+        E::ChecksumMismatch => 460,
+        E::UploadExpired => 410,
+        E::TusVersionUnsupported => 412,
+        E::UploadTooLarge { .. } => 413,
+        E::UnsupportedMediaType(_) => 415,
+        E::NameNotEncodable(_) => 400,
         E::Internal(_) => 500,
     }
 }
@@ -424,7 +445,8 @@ async fn every_documented_operation_is_routed(b: Backend) {
             .replace("{path}", "x")
             .replace("{id}", "987654321")
             .replace("{code}", "acme")
-            .replace("{key}", "nokey");
+            .replace("{key}", "nokey")
+            .replace("{token}", "notoken");
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut req = client().request(m, s.url(&url)).bearer_auth(&u.token);
         if let Some(body) = op.get("requestBody").map(|b| resolve(&doc, b)) {
@@ -517,7 +539,8 @@ async fn every_route_is_documented(b: Backend) {
             .replace("{*path}", "x")
             .replace("{id}", "987654321")
             .replace("{code}", "acme")
-            .replace("{key}", "nokey");
+            .replace("{key}", "nokey")
+            .replace("{token}", "notoken");
         let r = client()
             .request(
                 reqwest::Method::from_bytes(method.as_bytes()).unwrap(),

@@ -22,8 +22,10 @@ mod sessions;
 mod sso;
 mod tenants;
 mod trash;
+mod uploads;
 mod users;
 mod versions;
+mod zip_tickets;
 
 pub use attributes::AttrDefRecord;
 pub use audit::{AuditEvent, NewAuditEvent};
@@ -40,3 +42,5 @@ pub use sessions::{SessionRecord, TokenInfo, TokenRecord};
 pub use sso::{SsoConfigRow, SsoPendingRow};
 pub use tenants::{PolicyRow, Usage};
 pub use trash::Purged;
+pub use uploads::{UploadPart, UploadRow};
+pub use zip_tickets::{TreeItem, ZipTicketRow};

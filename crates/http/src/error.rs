@@ -58,6 +58,14 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         E::InvalidResetToken => StatusCode::BAD_REQUEST,
         E::SsoRequired | E::SsoFailed(_) => StatusCode::FORBIDDEN,
         E::SsoProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
+        E::OffsetMismatch { .. } => StatusCode::CONFLICT,
+        // tus 1.0.0's checksum extension defines 460 Checksum Mismatch.
+        E::ChecksumMismatch => StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST),
+        E::UploadExpired => StatusCode::GONE,
+        E::TusVersionUnsupported => StatusCode::PRECONDITION_FAILED,
+        E::UploadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        E::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        E::NameNotEncodable(_) => StatusCode::BAD_REQUEST,
         E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -76,7 +84,11 @@ pub fn problem_with(
 ) -> Response {
     let mut body = serde_json::json!({
         "type": format!("https://kura.example/problems/{code}"),
-        "title": status.canonical_reason().unwrap_or("Error"),
+        "title": status
+            .canonical_reason()
+            // tus's own status code.
+            .or((status.as_u16() == 460).then_some("Checksum Mismatch"))
+            .unwrap_or("Error"),
         "status": status.as_u16(),
         "code": code,
         "detail": detail,
@@ -113,6 +125,11 @@ impl IntoResponse for ApiError {
                 Some(serde_json::json!({ "attribute": key }))
             }
             ServiceError::InvalidCsv(errors) => Some(serde_json::json!({ "errors": errors })),
+            ServiceError::OffsetMismatch { expected } => {
+                Some(serde_json::json!({ "offset": expected }))
+            }
+            ServiceError::UploadTooLarge { max } => Some(serde_json::json!({ "max_bytes": max })),
+            ServiceError::NameNotEncodable(paths) => Some(serde_json::json!({ "paths": paths })),
             _ => None,
         };
         let mut res = problem_with(status, self.0.code(), &detail, extra);
@@ -135,6 +152,10 @@ impl IntoResponse for ApiError {
             ServiceError::ScannerUnavailable(_) => {
                 res.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+            }
+            ServiceError::TusVersionUnsupported => {
+                res.headers_mut()
+                    .insert("tus-version", HeaderValue::from_static("1.0.0"));
             }
             ServiceError::RangeNotSatisfiable(size) => {
                 if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {

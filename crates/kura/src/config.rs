@@ -95,6 +95,8 @@ pub struct LimitsConfig {
     pub default_trash_days: i64,
     /// Unreferenced blobs younger than this are left for their upload to commit.
     pub orphan_grace_seconds: i64,
+    /// An unfinished resumable (tus) upload expires this long after its last stored bytes.
+    pub upload_expiry_hours: i64,
 }
 
 impl Default for LimitsConfig {
@@ -103,6 +105,7 @@ impl Default for LimitsConfig {
             default_keep_versions: 10,
             default_trash_days: 30,
             orphan_grace_seconds: 3600,
+            upload_expiry_hours: 24,
         }
     }
 }

@@ -45,6 +45,7 @@ pub async fn service(cfg: &Config, max_connections: u32) -> anyhow::Result<Servi
         default_keep_versions: cfg.limits.default_keep_versions,
         default_trash_days: cfg.limits.default_trash_days,
         orphan_grace_ms: cfg.limits.orphan_grace_seconds.max(0) * 1000,
+        upload_expiry_ms: cfg.limits.upload_expiry_hours.max(1) * 3_600_000,
         auth_cache_ms: cfg.auth.cache_seconds.max(0) * 1000,
         login_failures_per_ip: cfg.auth.login_failures_per_ip,
         login_failure_window_ms: cfg.auth.login_failure_window_minutes.max(1) * 60_000,

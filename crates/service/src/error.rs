@@ -103,6 +103,28 @@ pub enum ServiceError {
     /// A CSV import with bad rows (nothing was changed).
     #[error("{} rows of the CSV file have problems; nothing was changed (see errors)", .0.len())]
     InvalidCsv(Vec<crate::attribute_csv::CsvRowError>),
+    /// A tus PATCH sent an Upload-Offset other than the upload's offset.
+    #[error(
+        "the upload is at offset {expected}; send the bytes from there (HEAD tells the offset)"
+    )]
+    OffsetMismatch { expected: u64 },
+    /// The Upload-Checksum of a tus PATCH does not match its bytes (they were discarded).
+    #[error("the checksum does not match the bytes received; they were discarded, send them again")]
+    ChecksumMismatch,
+    /// A resumable upload that was not finished in time.
+    #[error("this upload has expired; start a new one")]
+    UploadExpired,
+    /// The client speaks a tus version this server does not.
+    #[error("this server speaks tus 1.0.0 only (Tus-Resumable: 1.0.0)")]
+    TusVersionUnsupported,
+    /// A declared upload length over the largest this server accepts.
+    #[error("the upload is larger than this server accepts ({max} bytes)")]
+    UploadTooLarge { max: u64 },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// Names that the chosen ZIP name encoding cannot represent.
+    #[error("these names cannot be written in the chosen encoding (use name_encoding utf8, or rename them): {}", .0.join(", "))]
+    NameNotEncodable(Vec<String>),
     #[error("internal error")]
     Internal(String),
 }
@@ -151,6 +173,13 @@ impl ServiceError {
             Self::InvalidAttribute { .. } => "invalid_attribute",
             Self::AttributeInUse(_) => "attribute_in_use",
             Self::InvalidCsv(_) => "invalid_csv",
+            Self::OffsetMismatch { .. } => "offset_mismatch",
+            Self::ChecksumMismatch => "checksum_mismatch",
+            Self::UploadExpired => "upload_expired",
+            Self::TusVersionUnsupported => "tus_version_unsupported",
+            Self::UploadTooLarge { .. } => "upload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::NameNotEncodable(_) => "name_not_encodable",
             Self::Internal(_) => "internal",
         }
     }

@@ -1,5 +1,6 @@
 //! Cleanup that runs at start-up and periodically on every node: leftovers of
-//! killed uploads, blobs whose metadata is gone, expired trash and sessions.
+//! killed uploads, blobs whose metadata is gone, expired trash and sessions,
+//! expired resumable uploads (rows and stored pieces) and ZIP tickets.
 
 use crate::{Result, Service};
 use futures_util::StreamExt;
@@ -17,6 +18,8 @@ pub struct JanitorReport {
     pub orphan_blobs_deleted: usize,
     pub trash_items_purged: usize,
     pub sessions_expired: u64,
+    /// Unfinished resumable uploads past their expiry, removed with their pieces.
+    pub uploads_expired: usize,
 }
 
 impl Service {
@@ -29,6 +32,8 @@ impl Service {
         }
         let now = self.now();
         r.sessions_expired = self.db.delete_expired_sessions(now).await?;
+        r.uploads_expired = self.expire_uploads().await?;
+        self.db.delete_expired_zip_tickets(now).await?;
         // Trash past its tenant's retention.
         loop {
             let expired = self.db.expired_trash(now, 200).await?;
@@ -86,22 +91,31 @@ impl Service {
         Ok(r)
     }
 
-    /// Deletes blobs no version references, older than the grace period (a
-    /// younger one may be an upload about to commit on some node). The store is
-    /// listed page by page; the database is asked once per page.
+    /// Deletes blobs no version references, and resumable-upload pieces no
+    /// upload records, older than the grace period (a younger one may be an
+    /// upload about to commit on some node). The store is listed page by
+    /// page; the database is asked once per page.
     async fn sweep_orphans(&self, now: i64) -> Result<usize> {
         let mut pages = self.blobs.list("t").chunks(BATCH);
         let mut removed = 0;
         while let Some(page) = pages.next().await {
             let mut old = Vec::with_capacity(page.len());
+            let mut old_parts = Vec::new();
             for item in page {
                 let (k, modified) = item?;
-                if k.contains("/b/") && now - modified >= self.cfg.orphan_grace_ms {
+                if now - modified < self.cfg.orphan_grace_ms {
+                    continue;
+                }
+                if k.contains("/b/") {
                     old.push(k);
+                } else if k.contains("/u/") {
+                    old_parts.push(k);
                 }
             }
-            let referenced: HashSet<String> =
+            let mut referenced: HashSet<String> =
                 self.db.referenced_blobs(&old).await?.into_iter().collect();
+            referenced.extend(self.db.referenced_upload_parts(&old_parts).await?);
+            old.extend(old_parts);
             for k in old.iter().filter(|k| !referenced.contains(*k)) {
                 tracing::info!(key = %k, "removing an orphaned blob");
                 self.blobs.delete(k).await?;

@@ -34,7 +34,10 @@ mod sso_config;
 mod tenant_policy;
 mod trash;
 mod tree;
+mod upload_patch;
+mod uploads;
 mod versions;
+mod zip;
 
 pub use admin::{Bootstrap, NewTenant, NewUser, TenantChanges};
 pub use attribute_csv::{CsvEncoding, CsvImportReport, CsvRowError};
@@ -62,6 +65,8 @@ pub use sso::{SSO_PENDING_MS, SsoCallback, SsoDone, SsoOption, SsoStart, safe_re
 pub use sso_config::{SsoConfigChange, SsoConfigView};
 pub use tenant_policy::{TenantPolicy, TenantPolicyChange};
 pub use trash::TrashItem;
+pub use uploads::{Checksum, MAX_UPLOAD_BYTES, NewUpload, OnConflict, PatchOutcome, UploadInfo};
+pub use zip::{NameEncoding, ZipDownload, ZipTicket};
 
 use kura_core::Clock;
 use std::sync::Arc;
@@ -80,6 +85,8 @@ pub struct ServiceConfig {
     /// Unreferenced blobs younger than this are left alone by the sweeper
     /// (they may belong to an upload still being committed on some node).
     pub orphan_grace_ms: i64,
+    /// An unfinished resumable upload expires this long after its last stored bytes.
+    pub upload_expiry_ms: i64,
     /// How long a node may reuse a credential lookup (0 = never). Changes made
     /// on this node apply at once; changes made on another node within this time.
     pub auth_cache_ms: i64,
@@ -99,6 +106,7 @@ impl Default for ServiceConfig {
             default_keep_versions: 10,
             default_trash_days: 30,
             orphan_grace_ms: 3_600_000,
+            upload_expiry_ms: 24 * 3_600_000,
             auth_cache_ms: 5_000,
             login_failures_per_ip: 50,
             login_failure_window_ms: 15 * 60_000,

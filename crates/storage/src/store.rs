@@ -192,6 +192,15 @@ impl BlobStore {
         Ok(total)
     }
 
+    /// Writes bytes already in memory as a new blob with one put; returns its size.
+    pub async fn put_bytes(&self, key: &str, chunks: Vec<Bytes>) -> Result<u64, StorageError> {
+        let size = chunks.iter().map(|c| c.len() as u64).sum();
+        self.inner
+            .put(&ObjPath::from(key), PutPayload::from_iter(chunks))
+            .await?;
+        Ok(size)
+    }
+
     /// Opens a blob for reading, whole or a byte range (already validated against its size).
     pub async fn get(
         &self,

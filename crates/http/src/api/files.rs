@@ -330,6 +330,11 @@ fn requested_range(h: &HeaderMap, etag: &str, size: u64) -> Result<Option<Range<
 /// RFC 6266 with an RFC 8187 `filename*` so non-ASCII names survive, and an
 /// ASCII fallback for old clients.
 fn content_disposition(node: &Node, inline: bool) -> String {
+    disposition(&node.name, inline)
+}
+
+/// RFC 6266 Content-Disposition for a file name (see `content_disposition`).
+pub(crate) fn disposition(name: &str, inline: bool) -> String {
     const ATTR: &AsciiSet = &NON_ALPHANUMERIC
         .remove(b'!')
         .remove(b'#')
@@ -343,8 +348,7 @@ fn content_disposition(node: &Node, inline: bool) -> String {
         .remove(b'`')
         .remove(b'|')
         .remove(b'~');
-    let fallback: String = node
-        .name
+    let fallback: String = name
         .chars()
         .map(|c| {
             if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
@@ -357,7 +361,7 @@ fn content_disposition(node: &Node, inline: bool) -> String {
     let kind = if inline { "inline" } else { "attachment" };
     format!(
         "{kind}; filename=\"{fallback}\"; filename*=UTF-8''{}",
-        utf8_percent_encode(&node.name, ATTR)
+        utf8_percent_encode(name, ATTR)
     )
 }
 

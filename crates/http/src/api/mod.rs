@@ -19,7 +19,9 @@ pub(crate) mod session;
 mod sso;
 mod tokens;
 mod trash;
+mod uploads;
 mod versions;
+mod zip;
 
 use crate::error::problem;
 use crate::state::AppState;
@@ -85,6 +87,8 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/versions/{*path}",
             get(versions::list).post(versions::restore),
         )
+        .route("/api/v1/zip", post(zip::create))
+        .route("/api/v1/zip/{token}", get(zip::download))
         .route("/api/v1/move", post(ops::move_node))
         .route("/api/v1/copy", post(ops::copy))
         .route("/api/v1/trash", get(trash::list).delete(trash::empty))
@@ -186,6 +190,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/admin/tenants/{code}/users",
             post(admin::create_tenant_user),
         )
+        .merge(uploads::routes())
         .fallback(|| async {
             problem(
                 StatusCode::NOT_FOUND,
