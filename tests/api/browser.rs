@@ -158,6 +158,29 @@ async fn drag_and_drop_upload_with_japanese_names() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_upload_resumes_after_a_reload() {
+    let (s, u) = server().await;
+    let size = 200 * 1024 * 1024;
+    scenario(
+        &s,
+        &u,
+        "resume",
+        &[
+            ("KURA_FILE", "大きな図面.tif".to_string()),
+            ("KURA_FILE_SIZE", size.to_string()),
+        ],
+    )
+    .await;
+    let r = get(&s, &u, "/大きな図面.tif").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let got = r.bytes().await.unwrap();
+    assert_eq!(got.len(), size);
+    assert!(got.as_ref() == pattern(size, 0).as_slice(), "bytes differ");
+    // Nothing is left half-way on the server.
+    assert_eq!(names(&s, &u, "/").await, ["大きな図面.tif"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn markup_in_names_stays_text() {
     let (s, u) = server().await;
     put_ok(&s, &u, "/<img src=x onerror=alert(1)>.png", b"png").await;

@@ -3,11 +3,14 @@
 // again; a name conflict is asked about once ("apply to all").
 //
 // The transport is one small replaceable function (see `setTransport`):
-// today a plain PUT /api/v1/files/{path}?parents=true with XMLHttpRequest
-// progress events; a resumable (tus) transport can take its place without
-// touching the queue or the panel.
+// files from 8 MiB on go resumably with tus (tus.js), smaller ones in one
+// PUT /api/v1/files/{path}?parents=true with XMLHttpRequest progress events
+// (one request instead of three).
 
 import { csrf, encodePath } from './api.js';
+import { tusUpload } from './tus.js';
+
+const TUS_FROM = 8 * 1024 * 1024;
 
 /**
  * Sends `file` to `path`. Resolves to `{status, code}` (code: the problem's
@@ -37,7 +40,12 @@ export function xhrPut(file, path, { onProgress, signal, create }) {
   });
 }
 
-let transport = xhrPut;
+/** Large files resumably (tus), small ones in one PUT. */
+export function autoTransport(file, path, opts) {
+  return file.size >= TUS_FROM ? tusUpload(file, path, opts) : xhrPut(file, path, opts);
+}
+
+let transport = autoTransport;
 /** Replaces how bytes travel (e.g. a tus client); same contract as `xhrPut`. */
 export function setTransport(fn) { transport = fn; }
 

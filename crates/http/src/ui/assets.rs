@@ -42,6 +42,7 @@ static ASSETS: &[Asset] = &[
     asset!("js/selection.js", js!()),
     asset!("js/tree.js", js!()),
     asset!("js/upload.js", js!()),
+    asset!("js/tus.js", js!()),
     asset!("js/upload-panel.js", js!()),
     asset!("js/trash.js", js!()),
     asset!("vendor/htmx-2.0.11/htmx.min.js", js!()),
