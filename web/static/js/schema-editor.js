@@ -82,8 +82,7 @@ async function load() {
 function choiceRow(c, existing) {
   const li = el('li', { class: 'choice-row' });
   li.dataset.original = existing ? c.value : '';
-  const value = el('input', { class: 'c-value', autocomplete: 'off', spellcheck: 'false' });
-  value.value = c.value;
+  const value = el('input', { class: 'c-value', autocomplete: 'off', spellcheck: 'false', value: c.value });
   value.readOnly = existing;
   value.setAttribute('aria-label', t('js.schema.choice_value'));
   value.placeholder = t('js.schema.choice_value');
