@@ -83,7 +83,7 @@ export default async function (c) {
   await page.fill('#hdr-q', 'Ａ棟');
   await Promise.all([page.waitForURL(/\/ui\/search/), page.press('#hdr-q', 'Enter')]);
   await page.waitForSelector('#search-page[data-ready]');
-  let names = await page.locator('#s-results tbody .c-name').allTextContents();
+  let names = await page.locator('#s-results tbody .r-name').allTextContents();
   c.eq(JSON.stringify(names), JSON.stringify(['平面図-A棟.dwg']), 'full-width Ａ finds the half-width A');
   c.eq(await page.inputValue('#s-name'), 'Ａ棟', 'the name is kept in the form');
   c.assert(await page.isChecked('#s-scope-folder'), 'searched in the folder the user was in');
@@ -96,7 +96,7 @@ export default async function (c) {
   c.eq((await facet('struct').locator('.count').textContent()), '1', 'facet count of 構造');
   await facet('arch').click();
   await page.waitForFunction(() => document.getElementById('s-total').textContent === '2 件');
-  names = await page.locator('#s-results tbody .c-name').allTextContents();
+  names = await page.locator('#s-results tbody .r-name').allTextContents();
   c.eq(JSON.stringify(names), JSON.stringify(['断面図.pdf', '立面図-B棟.pdf']), 'facet filter results');
   c.eq(await facet('arch').getAttribute('aria-pressed'), 'true', 'facet shown as active');
   c.assert(await page.isChecked('#f-discipline-0'), 'the form follows the facet');

@@ -41,6 +41,7 @@ function row(a) {
   const tr = el('tr');
   tr.dataset.key = a.key;
   const status = el('td');
+  status.className = 'nowrap';
   if (a.archived) status.append(el('span', { class: 'badge warn', text: t('js.schema.archived') }));
   else status.append(el('span', { text: t('js.schema.active') }));
   const actions = el('td', { class: 'actions' });
@@ -58,11 +59,11 @@ function row(a) {
     el('td', {}, el('code', { text: a.key })),
     cell(a.labels.ja),
     cell(a.labels.en),
-    cell(t(typeKey(a.type))),
+    cell(t(typeKey(a.type)), 'nowrap'),
     cell(a.required ? t('js.attr.yes') : ''),
     cell(formatValue(a, a.default)),
     cell(choices, 'wrap'),
-    cell(a.folder || t('js.schema.everywhere'), 'path'),
+    cell(a.folder || t('js.schema.everywhere'), a.folder ? 'path' : 'nowrap'),
     status,
     actions,
   );
@@ -278,7 +279,7 @@ form.addEventListener('submit', async (e) => {
   } catch (x) {
     const code = x instanceof ApiError ? x.code : 'generic';
     if (code === 'attribute_in_use' && hasChoices(type) && offerRenames()) {
-      fieldError('ae-choices', `${errorText(code)} ${t('js.schema.rename_offer')}`);
+      fieldError('ae-choices', t('js.schema.rename_offer', { error: errorText(code) }));
       renameRows.querySelector('select')?.focus();
     } else if (code === 'name_conflict') {
       fieldError('ae-key', t('js.schema.key_taken'));

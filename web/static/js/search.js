@@ -38,7 +38,7 @@ function rangeUi(def, type) {
   const hi = input(type, `f-${def.key}-hi`, t('js.search.to_named', { label: label(def) }));
   const val = (i) => (type === 'number' ? Number(i.value) : i.value);
   return {
-    parts: [el('div', { class: 'range' }, lo, el('span', { 'aria-hidden': 'true', text: '–' }), hi)],
+    parts: [el('div', { class: type === 'date' ? 'range dates' : 'range' }, lo, el('span', { 'aria-hidden': 'true', text: '–' }), hi)],
     read() {
       const a = lo.value.trim(); const b = hi.value.trim();
       if (a && b) return { key: def.key, op: 'between', value: [val(lo), val(hi)] };
@@ -199,7 +199,7 @@ function resultRow(item) {
     chips.append(el('span', { class: 'chip' }, el('span', { class: 'chip-k', text: label(d) }), el('span', { text: formatValue(d, v) })));
   }
   const tr = el('tr', {},
-    el('td', { class: 'c-name' }, name),
+    el('td', { class: 'r-name' }, name),
     el('td', {}, where),
     el('td', { class: 'num', text: formatSize(item.size) }),
     el('td', {}, time),
