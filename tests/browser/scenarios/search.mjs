@@ -121,6 +121,12 @@ export default async function (c) {
   await saved.locator('button[data-op="run"]').click();
   await page.waitForFunction(() => document.getElementById('s-total').textContent === '2 件');
   await c.shot(page, 'search-saved');
+  // Switching to English keeps the search (and back to Japanese).
+  await Promise.all([page.waitForURL(/\/ui\/search\?q=/), page.click('.langs a[hreflang="en"]')]);
+  await page.waitForSelector('#search-page[data-ready]');
+  c.eq(await page.textContent('#s-total'), '2 files', 'search kept over a language switch');
+  await Promise.all([page.waitForURL(/\/ui\/search\?q=/), page.click('.langs a[hreflang="ja"]')]);
+  await page.waitForSelector('#search-page[data-ready]');
   await page.setViewportSize({ width: 1024, height: 768 });
   await c.shot(page, 'search-1024');
   await page.setViewportSize({ width: 1280, height: 800 });
@@ -153,6 +159,45 @@ export default async function (c) {
   await page.waitForSelector('#attr-panel .attr-values dd');
   c.eq((await page.locator('#attr-panel .attr-values dd').first().textContent()), '設備', 'moved value shown');
   await c.shot(page, 'explorer-attributes-1024');
+  await page.click('#details [data-action="close-details"]');
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  // --- refusals name the attribute (and the item) ---------------------------------
+  await page.goto(`${c.base}/ui/attributes`);
+  await page.click('#attr-table tr[data-key="issued"] button[data-op="edit"]');
+  await page.check('#ae-required');
+  await page.click('#ae-save');
+  await page.waitForSelector('#attr-editor', { state: 'hidden' });
+  await page.goto(`${c.base}/ui/files/${encodeURIComponent('図面')}`);
+  await c.explorerReady(page);
+  // Bulk: the two files have no issue date, so nothing is changed.
+  await c.row(page, '立面図-B棟.pdf').click();
+  await c.row(page, '断面図.pdf').click({ modifiers: ['Control'] });
+  await page.click('.toolbar [data-action="edit-attributes"]');
+  await page.waitForSelector('#dlg-attrs[open] #bulk-discipline');
+  await page.selectOption('#bulk-discipline', 'mep');
+  await page.click('#dlg-attrs button[value="ok"]');
+  await page.waitForSelector('#dlg-attrs-error:not([hidden])');
+  const bulkErr = await page.textContent('#dlg-attrs-error');
+  c.assert(bulkErr.includes('「発行日」は必須です。') && bulkErr.includes('/図面/') && bulkErr.includes('何も変更していません'), `bulk refusal: ${bulkErr}`);
+  await c.shot(page, 'explorer-bulk-refused');
+  await page.click('#dlg-attrs button[value="cancel"]');
+  // The panel: the error is under the date field; with a date it saves.
+  await c.row(page, '断面図.pdf').click();
+  await page.click('.toolbar [data-action="details"]');
+  await page.waitForSelector('#attr-panel [data-attr="edit"]:not([hidden])');
+  await page.click('#attr-panel [data-attr="edit"]');
+  await page.selectOption('#af-discipline', 'mep');
+  await page.click('#attr-panel .attr-form button[type="submit"]');
+  await page.waitForSelector('#af-issued-err:not([hidden])');
+  c.eq((await page.textContent('#af-issued-err')).trim(), '「発行日」は必須です。', 'error under the field');
+  c.eq(await page.getAttribute('#af-issued', 'aria-invalid'), 'true', 'field marked invalid');
+  await c.shot(page, 'explorer-attributes-refused');
+  await page.fill('#af-issued', '2026-12-24');
+  await page.click('#attr-panel .attr-form button[type="submit"]');
+  await page.waitForSelector('#attr-panel .attr-form', { state: 'hidden' });
+  const shown = await page.locator('#attr-panel .attr-values dd').allTextContents();
+  c.eq(JSON.stringify(shown), JSON.stringify(['設備', '2026/12/24']), 'saved after the fix');
   await context.close();
 
   // English: labels and values in English.

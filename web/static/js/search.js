@@ -257,7 +257,12 @@ async function run({ more = false, keepUrl = false } = {}) {
     tbody.replaceChildren();
     $('s-total').textContent = t('js.search.total', { n: formatNumber(res.total ?? 0) });
     showFacets(res.facets, r);
-    if (!keepUrl) history.replaceState(null, '', `/ui/search?q=${encodeURIComponent(JSON.stringify(r))}`);
+    if (!keepUrl) {
+      history.replaceState(null, '', `/ui/search?q=${encodeURIComponent(JSON.stringify(r))}`);
+      // A language switch comes back to this search, not the first one.
+      const back = encodeURIComponent(window.location.pathname + window.location.search);
+      for (const a of document.querySelectorAll('.langs a[hreflang]')) a.href = `/ui/lang/${a.hreflang}?back=${back}`;
+    }
   }
   tbody.append(...(res.items || []).map(resultRow));
   next = res.next_cursor || null;
