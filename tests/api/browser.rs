@@ -266,3 +266,57 @@ async fn operator_creates_a_tenant() {
     assert_eq!(t.capacity_bytes, 20 << 30);
     assert_eq!(t.status, kura_core::TenantStatus::Suspended);
 }
+
+/// The attribute of a file, by the API.
+async fn attribute(s: &TestServer, u: &TestUser, path: &str, key: &str) -> Value {
+    let meta: Value = call(
+        s,
+        u,
+        reqwest::Method::GET,
+        &format!("/api/v1/files{}?meta=true", enc(path)),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    meta["attributes"][key].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_attributes_and_saved_searches() {
+    let (s, u) = server().await;
+    put_ok(&s, &u, "/図面/平面図-A棟.dwg", b"dwg").await;
+    put_ok(&s, &u, "/図面/立面図-B棟.pdf", b"%PDF-1.4").await;
+    put_ok(&s, &u, "/図面/断面図.pdf", b"%PDF-1.4").await;
+    put_ok(&s, &u, "/写真/現場写真.jpg", b"jpg").await;
+    put_ok(&s, &u, "/見積書.xlsx", b"xlsx").await;
+    scenario(&s, &u, "search", &[]).await;
+    // The values the screens set, as the API sees them.
+    let a = "/図面/平面図-A棟.dwg";
+    assert_eq!(attribute(&s, &u, a, "discipline").await, "mep");
+    assert_eq!(attribute(&s, &u, a, "issued").await, "2026-11-01");
+    // The refused bulk edit changed nothing; the panel then set 断面図.pdf.
+    let b = "/図面/立面図-B棟.pdf";
+    assert_eq!(attribute(&s, &u, b, "discipline").await, "arch");
+    let c = "/図面/断面図.pdf";
+    assert_eq!(attribute(&s, &u, c, "discipline").await, "mep");
+    assert_eq!(attribute(&s, &u, c, "issued").await, "2026-12-24");
+    assert_eq!(
+        attribute(&s, &u, "/見積書.xlsx", "discipline").await,
+        Value::Null
+    );
+    let saved: Value = call(&s, &u, reqwest::Method::GET, "/api/v1/saved-searches")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = saved["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{saved}");
+    assert_eq!(items[0]["name"], "意匠の図面");
+    assert_eq!(items[0]["shared"], true);
+    assert_eq!(items[0]["query"]["filters"][0]["key"], "discipline");
+}

@@ -91,6 +91,15 @@ try {
 } catch (e) {
   failed = true;
   console.error(`scenario ${name} failed: ${e.stack || e}`);
+  // What the browser showed when it failed, to see why.
+  let i = 0;
+  for (const bc of browser.contexts()) {
+    for (const p of bc.pages()) {
+      i += 1;
+      await p.screenshot({ path: path.join(shots, `failed-${name}-${i}.png`) }).catch(() => {});
+      console.error(`failed page ${i}: ${p.url()} (screenshot failed-${name}-${i}.png)`);
+    }
+  }
 } finally {
   await browser.close();
 }

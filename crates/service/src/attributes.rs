@@ -357,6 +357,23 @@ impl Service {
         self.audit(who, "attribute.archive", key, None).await
     }
 
+    /// The live definitions that apply to the item at `path` (those limited
+    /// to another folder's subtree left out), in schema order: what a form
+    /// for that item offers.
+    pub async fn attributes_at(
+        &self,
+        who: &Identity,
+        path: &NodePath,
+    ) -> Result<Vec<AttributeView>> {
+        who.require_read()?;
+        let schema = self.schema(who.tenant_id()).await?;
+        let mut out = Vec::new();
+        for d in schema.defs.iter().filter(|d| schema.applies(d, path)) {
+            out.push(self.view(who.tenant_id(), d).await?);
+        }
+        Ok(out)
+    }
+
     /// A file or folder with its attribute values (no bytes are read).
     pub async fn node_meta(
         &self,

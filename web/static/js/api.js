@@ -7,10 +7,13 @@ import { errorText } from './i18n.js';
 export const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? '';
 
 export class ApiError extends Error {
-  constructor(status, code) {
+  /** `problem` is the problem+json body (its `attribute` names the field). */
+  constructor(status, code, problem = {}) {
     super(errorText(code));
     this.status = status;
     this.code = code;
+    this.attribute = typeof problem.attribute === 'string' ? problem.attribute : null;
+    this.detail = typeof problem.detail === 'string' ? problem.detail : '';
   }
 }
 
@@ -48,9 +51,9 @@ export async function api(method, url, body) {
     throw new ApiError(401, 'unauthenticated');
   }
   if (!res.ok) {
-    let code = 'generic';
-    try { code = (await res.json()).code || code; } catch { /* not JSON */ }
-    throw new ApiError(res.status, code);
+    let problem = {};
+    try { problem = (await res.json()) || {}; } catch { /* not JSON */ }
+    throw new ApiError(res.status, problem.code || 'generic', problem);
   }
   if (res.status === 204) return null;
   const type = res.headers.get('content-type') || '';

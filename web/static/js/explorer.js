@@ -6,6 +6,8 @@
 import { ApiError, api, encodePath, joinPath, parentOf } from './api.js';
 import { toast } from './app.js';
 import { askConflict, askName, confirmBox, pickFolder } from './dialogs.js';
+import { initAttrPanel } from './attr-panel.js';
+import { bulkEdit } from './bulk-edit.js';
 import { lang, t } from './i18n.js';
 import { Selection } from './selection.js';
 import { initTree } from './tree.js';
@@ -155,6 +157,7 @@ async function download(rows = sel.selected()) {
 async function showDetails(row = sel.selected()[0]) {
   if (!row) return;
   await window.htmx.ajax('GET', `/ui/details${encodePath(row.dataset.path)}`, { target: details, swap: 'innerHTML' });
+  initAttrPanel(details.querySelector('#attr-panel'));
   details.hidden = false;
   root.classList.add('with-details');
   document.querySelector('.toolbar [data-action="details"]')?.setAttribute('aria-pressed', 'true');
@@ -176,6 +179,14 @@ async function restoreVersion(btn) {
   } catch (e) { fail(e); }
 }
 
+async function editAttributes() {
+  const rows = sel.selected();
+  if (!(await bulkEdit(rows.map((r) => r.dataset.path)))) { sel.focus(rows[0]); return; }
+  const open = !details.hidden && sel.selected().length === 1 ? sel.selected()[0] : null;
+  if (open) await showDetails(open);
+  sel.focus(rows[0]);
+}
+
 function setView(view) {
   list.classList.toggle('view-grid', view === 'grid');
   list.classList.toggle('view-list', view !== 'grid');
@@ -195,6 +206,7 @@ const actions = {
   details: () => (details.hidden ? showDetails() : closeDetails()),
   open: () => open(sel.selected()[0]),
   'close-details': closeDetails,
+  'edit-attributes': editAttributes,
 };
 
 document.addEventListener('click', (e) => {
@@ -360,6 +372,9 @@ let view = 'list';
 try { view = localStorage.getItem('kura.view') || 'list'; } catch { /* private mode */ }
 setView(view);
 initTree(document.getElementById('tree'));
+// The header's search box searches this folder (the search page offers everywhere too).
+const hdrFolder = document.getElementById('hdr-folder');
+if (hdrFolder) hdrFolder.value = here;
 refreshButtons();
 fetch('/api/v1/zip', { method: 'GET', credentials: 'same-origin' })
   .then((r) => { zipAvailable = r.status !== 404; refreshButtons(); })

@@ -45,6 +45,11 @@ static ASSETS: &[Asset] = &[
     asset!("js/tus.js", js!()),
     asset!("js/upload-panel.js", js!()),
     asset!("js/trash.js", js!()),
+    asset!("js/attrs.js", js!()),
+    asset!("js/attr-panel.js", js!()),
+    asset!("js/bulk-edit.js", js!()),
+    asset!("js/schema-editor.js", js!()),
+    asset!("js/search.js", js!()),
     asset!("vendor/htmx-2.0.11/htmx.min.js", js!()),
     asset!("vendor/htmx-2.0.11/LICENSE", "text/plain; charset=utf-8"),
 ];

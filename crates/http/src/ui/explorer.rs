@@ -130,6 +130,10 @@ struct DetailsFragment {
     by: String,
     scan: String,
     versions: Vec<VersionRow>,
+    /// The definitions that apply here and the item's values, as JSON for
+    /// static/js/attr-panel.js (escaped into attributes by askama).
+    attr_defs: String,
+    attr_values: String,
 }
 
 /// URL of the icon sprite.
@@ -467,6 +471,8 @@ pub async fn details(State(st): State<AppState>, user: UiUser, uri: Uri) -> Resp
             .chain(versions.iter().filter_map(|v| v.created_by))
             .collect();
         let names = st.svc.display_names(&user.who, ids).await?;
+        let defs = st.svc.attributes_at(&user.who, &path).await?;
+        let values = st.svc.node_attributes(&user.who, &node).await?;
         let lang = user.t.0;
         let p = path.to_string();
         let enc = encode_path(&p);
@@ -510,6 +516,8 @@ pub async fn details(State(st): State<AppState>, user: UiUser, uri: Uri) -> Resp
             scan: scan.to_string(),
             versions,
             path: p,
+            attr_defs: serde_json::to_string(&defs).unwrap_or_else(|_| "[]".into()),
+            attr_values: serde_json::Value::Object(values).to_string(),
         }))
     };
     match run.await {

@@ -5,6 +5,7 @@
 
 mod admin;
 mod assets;
+mod attributes;
 mod auth;
 mod csp;
 mod explorer;
@@ -12,6 +13,7 @@ mod format;
 mod i18n;
 mod operator;
 mod page;
+mod search;
 mod signin;
 mod trash;
 
@@ -46,6 +48,8 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/admin", get(admin::page))
         .route("/ui/admin/users", post(admin::create_user))
         .route("/ui/admin/users/{id}", post(admin::edit_user))
+        .route("/ui/attributes", get(attributes::page))
+        .route("/ui/search", get(search::page))
         .route("/ui/operator", get(operator::page))
         .route("/ui/operator/tenants", post(operator::create))
         .route("/ui/operator/tenants/{code}", post(operator::edit))
