@@ -92,6 +92,7 @@ fn commit<'a>(
             at: Some(1_000),
             detail: None,
         },
+        thumbnail: false,
     }
 }
 

@@ -17,6 +17,7 @@ pub struct JanitorReport {
     pub orphan_blobs_deleted: usize,
     pub trash_items_purged: usize,
     pub sessions_expired: u64,
+    pub thumbnails_queued: u64,
 }
 
 impl Service {
@@ -26,6 +27,8 @@ impl Service {
         let mut r = JanitorReport::default();
         if startup {
             r.staging_removed = self.blobs.remove_local_staging()?;
+            // Files stored before thumbnails existed (or whose job was lost).
+            r.thumbnails_queued = self.enqueue_missing_thumbnails().await?;
         }
         let now = self.now();
         r.sessions_expired = self.db.delete_expired_sessions(now).await?;
@@ -96,12 +99,19 @@ impl Service {
             let mut old = Vec::with_capacity(page.len());
             for item in page {
                 let (k, modified) = item?;
-                if k.contains("/b/") && now - modified >= self.cfg.orphan_grace_ms {
+                // File blobs (`/b/`) are referenced by versions, derived
+                // ones (`/d/`, thumbnails) by thumbnail records.
+                if (k.contains("/b/") || k.contains("/d/"))
+                    && now - modified >= self.cfg.orphan_grace_ms
+                {
                     old.push(k);
                 }
             }
-            let referenced: HashSet<String> =
-                self.db.referenced_blobs(&old).await?.into_iter().collect();
+            let (files, derived): (Vec<String>, Vec<String>) =
+                old.iter().cloned().partition(|k| k.contains("/b/"));
+            let mut referenced: HashSet<String> =
+                self.db.referenced_blobs(&files).await?.into_iter().collect();
+            referenced.extend(self.db.referenced_derived_blobs(&derived).await?);
             for k in old.iter().filter(|k| !referenced.contains(*k)) {
                 tracing::info!(key = %k, "removing an orphaned blob");
                 self.blobs.delete(k).await?;
