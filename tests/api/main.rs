@@ -31,5 +31,6 @@ mod search;
 mod sso;
 mod sso_forged;
 mod sso_settings;
+mod thumbnails;
 mod trash;
 mod versions;

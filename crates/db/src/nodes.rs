@@ -661,8 +661,14 @@ async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitO
     .await?;
     let node = Node::try_from(node)?;
     if c.thumbnail {
-        crate::jobs::enqueue_in(tx, crate::jobs::JOB_THUMBNAIL, c.tenant_id, version_id, c.now)
-            .await?;
+        crate::jobs::enqueue_in(
+            tx,
+            crate::jobs::JOB_THUMBNAIL,
+            c.tenant_id,
+            version_id,
+            c.now,
+        )
+        .await?;
     }
     let pruned_blobs = if created {
         Vec::new()

@@ -19,8 +19,7 @@ pub struct ThumbnailRow {
     pub detail: Option<String>,
 }
 
-const COLS: &str =
-    "version_id, size, status, blob_key, content_type, width, height, bytes, detail";
+const COLS: &str = "version_id, size, status, blob_key, content_type, width, height, bytes, detail";
 
 impl Db {
     /// Every rendition recorded for a version of the tenant, smallest first.

@@ -38,7 +38,7 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         E::OtpAlreadyEnabled | E::AttributeInUse(_) => StatusCode::CONFLICT,
         E::InvalidAttribute { .. } | E::InvalidCsv(_) => StatusCode::BAD_REQUEST,
         E::CsrfFailed | E::Forbidden(_) | E::TenantSuspended => StatusCode::FORBIDDEN,
-        E::NotFound(_) => StatusCode::NOT_FOUND,
+        E::NotFound(_) | E::NoThumbnail { .. } => StatusCode::NOT_FOUND,
         E::ParentNotFound(_) | E::NameConflict(_) | E::NotAFile(_) | E::NotAFolder(_) => {
             StatusCode::CONFLICT
         }
@@ -113,6 +113,9 @@ impl IntoResponse for ApiError {
                 Some(serde_json::json!({ "attribute": key }))
             }
             ServiceError::InvalidCsv(errors) => Some(serde_json::json!({ "errors": errors })),
+            ServiceError::NoThumbnail { status, .. } => {
+                Some(serde_json::json!({ "thumbnail_status": status }))
+            }
             _ => None,
         };
         let mut res = problem_with(status, self.0.code(), &detail, extra);

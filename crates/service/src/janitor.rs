@@ -109,8 +109,12 @@ impl Service {
             }
             let (files, derived): (Vec<String>, Vec<String>) =
                 old.iter().cloned().partition(|k| k.contains("/b/"));
-            let mut referenced: HashSet<String> =
-                self.db.referenced_blobs(&files).await?.into_iter().collect();
+            let mut referenced: HashSet<String> = self
+                .db
+                .referenced_blobs(&files)
+                .await?
+                .into_iter()
+                .collect();
             referenced.extend(self.db.referenced_derived_blobs(&derived).await?);
             for k in old.iter().filter(|k| !referenced.contains(*k)) {
                 tracing::info!(key = %k, "removing an orphaned blob");

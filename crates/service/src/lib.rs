@@ -155,7 +155,9 @@ impl Service {
             cfg.login_failure_window_ms,
         ));
         let client_trust = Arc::new(client_cert::TrustCache::new(ttl));
-        let thumbs = Arc::new(thumbnail_jobs::ThumbnailRuntime::new(cfg.thumbnails.clone()));
+        let thumbs = Arc::new(thumbnail_jobs::ThumbnailRuntime::new(
+            cfg.thumbnails.clone(),
+        ));
         Self {
             db,
             blobs,

@@ -181,7 +181,11 @@ pub(crate) async fn render_pdf(
         let mut child = tokio::process::Command::new(renderer)
             .args(["-f", "1", "-l", "1", "-singlefile", "-scale-to"])
             .arg(SMALL.to_string())
-            .args(["-jpeg", "-jpegopt", "quality=80", "-", "-"])
+            // The PDF on standard input ("-"); with no output root, pdftoppm
+            // writes the single page to standard output (a root of "-" would
+            // make it write a file called "-.jpg").
+            .args(["-jpeg", "-jpegopt", "quality=80", "-"])
+            .current_dir(std::env::temp_dir())
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
@@ -325,7 +329,11 @@ mod tests {
         for b in data {
             c ^= u32::from(*b);
             for _ in 0..8 {
-                c = if c & 1 == 1 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 == 1 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
             }
         }
         !c
