@@ -243,3 +243,31 @@ async fn operator_creates_a_tenant() {
     assert_eq!(t.capacity_bytes, 20 << 30);
     assert_eq!(t.status, kura_core::TenantStatus::Suspended);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thumbnail_shown_and_preview_opened() {
+    let (s, u) = server().await;
+    put_ok(
+        &s,
+        &u,
+        "/メモ.txt",
+        "打ち合わせメモ\n<b>太字ではない</b>\n".as_bytes(),
+    )
+    .await;
+    let name = "現場写真.png";
+    scenario(&s, &u, "thumbs", &[("KURA_IMAGE_NAME", name.to_string())]).await;
+    // The image the browser uploaded has its thumbnail, smaller than itself.
+    let r = call(
+        &s,
+        &u,
+        reqwest::Method::GET,
+        &format!("/api/v1/thumbnails{}", enc(&format!("/{name}"))),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let thumb = r.bytes().await.unwrap().len();
+    let original = content(&s, &u, &format!("/{name}")).await.len();
+    assert!(thumb < original, "{thumb} >= {original}");
+}

@@ -8,6 +8,8 @@ import { toast } from './app.js';
 import { askConflict, askName, confirmBox, pickFolder } from './dialogs.js';
 import { lang, t } from './i18n.js';
 import { Selection } from './selection.js';
+import { openPreview } from './preview.js';
+import { initThumbs } from './thumbs.js';
 import { initTree } from './tree.js';
 import { UploadQueue, droppedFiles } from './upload.js';
 import { initUploadPanel } from './upload-panel.js';
@@ -32,6 +34,7 @@ function refreshButtons() {
   for (const b of document.querySelectorAll('[data-needs]')) {
     const needs = b.dataset.needs;
     let ok = needs === 'one' ? s.length === 1 : s.length > 0;
+    if (needs === 'file') ok = s.length === 1 && s[0].dataset.kind === 'file';
     if (b.dataset.action === 'download' && multi && !zipAvailable) ok = false;
     b.disabled = !ok;
     if (b.dataset.action === 'download') b.hidden = multi && !zipAvailable;
@@ -51,10 +54,11 @@ async function reload(focusPath) {
   if (row) { sel.only(row); sel.focus(row); } else list.focus();
 }
 
+/** Opens a folder, or previews a file (Enter, double-click). */
 function open(row) {
   if (!row) return;
   if (row.dataset.kind === 'folder') window.location.assign(row.dataset.href);
-  else download([row]);
+  else openPreview(row);
 }
 
 function goUp() {
@@ -194,6 +198,7 @@ const actions = {
   delete: remove,
   details: () => (details.hidden ? showDetails() : closeDetails()),
   open: () => open(sel.selected()[0]),
+  preview: () => { const [row] = sel.selected(); if (row?.dataset.kind === 'file') openPreview(row); },
   'close-details': closeDetails,
 };
 
@@ -360,6 +365,7 @@ let view = 'list';
 try { view = localStorage.getItem('kura.view') || 'list'; } catch { /* private mode */ }
 setView(view);
 initTree(document.getElementById('tree'));
+initThumbs(rowsEl);
 refreshButtons();
 fetch('/api/v1/zip', { method: 'GET', credentials: 'same-origin' })
   .then((r) => { zipAvailable = r.status !== 404; refreshButtons(); })
