@@ -189,7 +189,7 @@ stage.addEventListener('pointercancel', endDrag);
 stage.addEventListener('dblclick', () => { if (view.img) { if (view.scale === view.fit) zoom(2); else fit(); } });
 
 dlg.addEventListener('keydown', (e) => {
-  if (!view.img || e.target.closest('button, a, iframe, audio, video')) return;
+  if (!view.img || e.target.closest('iframe, audio, video')) return;
   const keys = {
     '+': () => zoom(STEP), '=': () => zoom(STEP), '-': () => zoom(1 / STEP), 0: fit,
     ArrowLeft: () => pan(40, 0), ArrowRight: () => pan(-40, 0), ArrowUp: () => pan(0, 40), ArrowDown: () => pan(0, -40),

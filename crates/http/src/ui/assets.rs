@@ -44,6 +44,8 @@ static ASSETS: &[Asset] = &[
     asset!("js/upload.js", js!()),
     asset!("js/upload-panel.js", js!()),
     asset!("js/trash.js", js!()),
+    asset!("js/preview.js", js!()),
+    asset!("js/thumbs.js", js!()),
     asset!("vendor/htmx-2.0.11/htmx.min.js", js!()),
     asset!("vendor/htmx-2.0.11/LICENSE", "text/plain; charset=utf-8"),
 ];
