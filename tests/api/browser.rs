@@ -254,6 +254,8 @@ async fn thumbnail_shown_and_preview_opened() {
         "打ち合わせメモ\n<b>太字ではない</b>\n".as_bytes(),
     )
     .await;
+    let r = put(&s, &u, "/図面.pdf", crate::thumbnails::pdf()).await;
+    assert!(r.status().is_success());
     let name = "現場写真.png";
     scenario(&s, &u, "thumbs", &[("KURA_IMAGE_NAME", name.to_string())]).await;
     // The image the browser uploaded has its thumbnail, smaller than itself.

@@ -2,7 +2,8 @@
 // dropped on the listing; the grid then shows its thumbnail (made by the
 // server's background job), and the list a small one. The preview opens on
 // double-click, zooms (button, key, wheel), pans (drag) and closes with
-// Escape; a text file previews as text (Enter).
+// Escape; a text file previews as text (Enter), a PDF in the browser's own
+// viewer in a frame (which the server lets only Kura's pages do).
 
 export default async function (c) {
   const { page } = await c.newPage('ja-JP');
@@ -92,4 +93,18 @@ export default async function (c) {
   await c.shot(page, 'preview-text');
   await page.click('#preview-close');
   await page.waitForSelector('#dlg-preview:not([open])', { state: 'attached' });
+
+  // The PDF has a first-page thumbnail, and previews in a frame.
+  const pdf = c.row(page, '図面.pdf');
+  await pdf.locator('.vis.thumb-ok').waitFor({ timeout: 30000 });
+  const framed = page.waitForResponse((r) => r.url().includes('inline=true'), { timeout: 10000 });
+  await pdf.dblclick();
+  await page.locator('#dlg-preview[open] iframe.preview-frame').waitFor();
+  const headers = await (await framed).allHeaders();
+  c.eq(headers['x-frame-options'], 'SAMEORIGIN', 'the inline PDF may be framed by Kura');
+  await page.waitForTimeout(1500);
+  await c.shot(page, 'preview-pdf');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#dlg-preview:not([open])', { state: 'attached' });
+  await c.shot(page, 'thumbs-list-pdf');
 }
