@@ -54,6 +54,16 @@ export default async function (c) {
   await c.shot(page, 'thumbs-grid');
   await page.click('[data-view="list"]');
   await c.shot(page, 'thumbs-list');
+  // The details panel shows it larger, with a Preview button.
+  await row.click();
+  await page.click('.toolbar [data-action="details"]');
+  await page.locator('#details .details-thumb.thumb-ok').waitFor({ timeout: 10000 });
+  await c.shot(page, 'thumbs-details');
+  await page.click('#details [data-action="preview"]');
+  await page.waitForSelector('#dlg-preview[open] .preview-img');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#dlg-preview:not([open])', { state: 'attached' });
+  await page.click('#details [data-action="close-details"]');
 
   // The preview: fit to the window, then zoom and pan.
   await row.dblclick();

@@ -366,6 +366,7 @@ try { view = localStorage.getItem('kura.view') || 'list'; } catch { /* private m
 setView(view);
 initTree(document.getElementById('tree'));
 initThumbs(rowsEl);
+initThumbs(details);
 refreshButtons();
 fetch('/api/v1/zip', { method: 'GET', credentials: 'same-origin' })
   .then((r) => { zipAvailable = r.status !== 404; refreshButtons(); })

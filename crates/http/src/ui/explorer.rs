@@ -135,6 +135,8 @@ struct DetailsFragment {
     by: String,
     scan: String,
     versions: Vec<VersionRow>,
+    /// The file's thumbnail URL, if it may have one.
+    thumb: Option<String>,
 }
 
 /// URL of the icon sprite.
@@ -524,6 +526,7 @@ pub async fn details(State(st): State<AppState>, user: UiUser, uri: Uri) -> Resp
             by: name_of(node.modified_by),
             scan: scan.to_string(),
             versions,
+            thumb: thumb_url(&node, &enc),
             path: p,
         }))
     };
