@@ -188,6 +188,26 @@ async fn images_get_small_thumbnails(b: Backend) {
     assert_ne!(r.headers()["etag"].to_str().unwrap(), etag);
     let (_, w, h) = thumbnail_ok(r, jpeg.len()).await;
     assert_eq!((w, h), (256, 128));
+    // TIFFs, which browsers do not show, also get a 1024 px rendition for previews.
+    let tiff = picture(1500, 1000, image::ImageFormat::Tiff);
+    put(&s, &u, "/写真/scan.tif", tiff.clone()).await;
+    let (_, w, h) = thumbnail_ok(settled(&s, &u, "/写真/scan.tif").await, tiff.len()).await;
+    assert_eq!((w, h), (256, 170));
+    let r = call(
+        &s,
+        &u,
+        Method::GET,
+        &thumb_url("/写真/scan.tif", "?size=1024"),
+    )
+    .send()
+    .await
+    .unwrap();
+    let (_, w, h) = {
+        assert_eq!(r.status(), StatusCode::OK);
+        let img = image::load_from_memory(&r.bytes().await.unwrap()).unwrap();
+        ((), img.width(), img.height())
+    };
+    assert_eq!((w, h), (1024, 682));
     let r = call(&s, &u, Method::GET, &thumb_url("/写真/縦.jpg", "?size=5"))
         .send()
         .await

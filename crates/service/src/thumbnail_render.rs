@@ -339,6 +339,46 @@ mod tests {
         !c
     }
 
+    #[tokio::test]
+    async fn a_stalled_pdf_renderer_is_killed_at_the_timeout() {
+        let dir = std::env::temp_dir().join(format!("kura-pdf-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = dir.join("stall.sh");
+        let pidfile = dir.join("pid");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\necho $$ > {}\nexec sleep 30\n",
+                pidfile.display()
+            ),
+        )
+        .unwrap();
+        std::process::Command::new("chmod")
+            .arg("+x")
+            .arg(&script)
+            .status()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let err = render_pdf(
+            &script,
+            bytes::Bytes::from_static(b"%PDF-1.4"),
+            Duration::from_millis(300),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.contains("timed out"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // kill_on_drop: the renderer does not live on.
+        let pid = std::fs::read_to_string(&pidfile).unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let alive = std::path::Path::new(&format!("/proc/{}", pid.trim())).exists()
+            && !std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+                .unwrap_or_default()
+                .contains(") Z ");
+        assert!(!alive, "the renderer is still running");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
     #[test]
     fn not_an_image() {
         assert!(render_image(b"hello, world", limits()).is_err());
