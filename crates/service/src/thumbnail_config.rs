@@ -19,7 +19,7 @@ pub struct ThumbnailConfig {
     pub max_dimension: u32,
     /// Images of more pixels than this (millions) are not decoded.
     pub max_megapixels: u64,
-    /// Memory one decode may allocate.
+    /// Memory one decode may allocate (and the PDF renderer's address space).
     pub max_memory_mb: u64,
     /// Time one decode or PDF render may take.
     pub timeout_seconds: u64,
@@ -51,18 +51,22 @@ impl ThumbnailConfig {
     /// The PDF renderer's path if it is installed (looked up on PATH when
     /// given by name).
     pub fn pdf_renderer_path(&self) -> Option<std::path::PathBuf> {
-        let name = self.pdf_renderer.trim();
-        if name.is_empty() {
-            return None;
-        }
-        let p = std::path::Path::new(name);
-        if p.components().count() > 1 {
-            return p.is_file().then(|| p.to_path_buf());
-        }
-        std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|d| d.join(name))
-                .find(|c| c.is_file())
-        })
+        find_program(self.pdf_renderer.trim())
     }
+}
+
+/// A program by path, or by name on PATH; `None` if it is not there.
+pub(crate) fn find_program(name: &str) -> Option<std::path::PathBuf> {
+    if name.is_empty() {
+        return None;
+    }
+    let p = std::path::Path::new(name);
+    if p.components().count() > 1 {
+        return p.is_file().then(|| p.to_path_buf());
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|c| c.is_file())
+    })
 }

@@ -30,13 +30,19 @@ pub(crate) struct ThumbnailRuntime {
     /// that timed out still runs on its thread, and still counts.
     pub slots: Arc<Semaphore>,
     /// The PDF renderer, if installed.
-    pub pdf_renderer: Option<std::path::PathBuf>,
+    pub pdf_renderer: Option<thumbnail_render::PdfRenderer>,
 }
 
 impl ThumbnailRuntime {
     pub fn new(cfg: ThumbnailConfig) -> Self {
         let slots = Arc::new(Semaphore::new(cfg.workers.max(1) as usize));
-        let pdf_renderer = cfg.pdf_renderer_path();
+        let pdf_renderer = cfg
+            .pdf_renderer_path()
+            .map(|renderer| thumbnail_render::PdfRenderer {
+                renderer,
+                prlimit: crate::thumbnail_config::find_program("prlimit"),
+                max_memory: cfg.max_memory_mb.saturating_mul(1 << 20),
+            });
         Self {
             cfg,
             wake: Notify::new(),

@@ -5,7 +5,6 @@
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use kura_core::thumbnail::{self, SMALL};
 use std::io::Cursor;
-use std::path::Path;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -168,17 +167,43 @@ fn encode(img: &DynamicImage) -> Result<(Vec<u8>, &'static str), String> {
 /// Most bytes read back from the PDF renderer (a 256 px JPEG is far smaller).
 const PDF_OUTPUT_MAX: u64 = 4 << 20;
 
-/// Draws a PDF's first page as a JPEG of at most 256 px with `renderer`
-/// (poppler's pdftoppm), fed on standard input and read from standard
-/// output: no temporary files. Killed when `timeout` passes.
+/// How the PDF renderer is run: the renderer, and util-linux's `prlimit`
+/// (when installed) to cap its address space.
+#[derive(Debug, Clone)]
+pub(crate) struct PdfRenderer {
+    pub renderer: std::path::PathBuf,
+    pub prlimit: Option<std::path::PathBuf>,
+    pub max_memory: u64,
+}
+
+impl PdfRenderer {
+    fn command(&self) -> tokio::process::Command {
+        match &self.prlimit {
+            Some(p) => {
+                let mut c = tokio::process::Command::new(p);
+                c.arg(format!("--as={}", self.max_memory))
+                    .arg("--")
+                    .arg(&self.renderer);
+                c
+            }
+            None => tokio::process::Command::new(&self.renderer),
+        }
+    }
+}
+
+/// Draws a PDF's first page as a JPEG of at most 256 px with poppler's
+/// pdftoppm, fed on standard input and read from standard output: no
+/// temporary files. Killed when `timeout` passes; its memory is capped when
+/// `prlimit` is there.
 pub(crate) async fn render_pdf(
-    renderer: &Path,
+    how: &PdfRenderer,
     pdf: bytes::Bytes,
     timeout: Duration,
 ) -> Result<Made, String> {
     let source_len = pdf.len();
     let run = async {
-        let mut child = tokio::process::Command::new(renderer)
+        let mut child = how
+            .command()
             .args(["-f", "1", "-l", "1", "-singlefile", "-scale-to"])
             .arg(SMALL.to_string())
             // The PDF on standard input ("-"); with no output root, pdftoppm
@@ -359,8 +384,13 @@ mod tests {
             .status()
             .unwrap();
         let started = std::time::Instant::now();
+        let how = PdfRenderer {
+            renderer: script.clone(),
+            prlimit: None,
+            max_memory: 1 << 30,
+        };
         let err = render_pdf(
-            &script,
+            &how,
             bytes::Bytes::from_static(b"%PDF-1.4"),
             Duration::from_millis(300),
         )
