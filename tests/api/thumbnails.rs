@@ -292,6 +292,17 @@ async fn thumbnails_go_with_their_file(b: Backend) {
         "thumbnails do not count against the capacity"
     );
 
+    // The orphan sweep keeps recorded thumbnails and removes unrecorded ones
+    // (a worker that died between storing and recording).
+    let dir = derived_blobs(&s)[0].parent().unwrap().to_path_buf();
+    let orphan = dir.join("0190f3a2b4c57d8e9f00112233445566");
+    std::fs::write(&orphan, b"an unrecorded thumbnail").unwrap();
+    s.clock.advance_ms(2 * 3_600_000);
+    let report = s.svc.janitor_pass(true).await.unwrap();
+    assert_eq!(report.orphan_blobs_deleted, 1);
+    assert!(!orphan.exists());
+    assert_eq!(derived_blobs(&s).len(), 2);
+
     // Purging a file deletes its thumbnail's blob.
     let id = trash(&s, &u, "/a.png").await;
     let r = call(&s, &u, Method::DELETE, &format!("/api/v1/trash/{id}"))
