@@ -320,3 +320,33 @@ async fn search_attributes_and_saved_searches() {
     assert_eq!(items[0]["shared"], true);
     assert_eq!(items[0]["query"]["filters"][0]["key"], "discipline");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thumbnail_shown_and_preview_opened() {
+    let (s, u) = server().await;
+    put_ok(
+        &s,
+        &u,
+        "/メモ.txt",
+        "打ち合わせメモ\n<b>太字ではない</b>\n".as_bytes(),
+    )
+    .await;
+    let r = put(&s, &u, "/図面.pdf", crate::thumbnails::pdf()).await;
+    assert!(r.status().is_success());
+    let name = "現場写真.png";
+    scenario(&s, &u, "thumbs", &[("KURA_IMAGE_NAME", name.to_string())]).await;
+    // The image the browser uploaded has its thumbnail, smaller than itself.
+    let r = call(
+        &s,
+        &u,
+        reqwest::Method::GET,
+        &format!("/api/v1/thumbnails{}", enc(&format!("/{name}"))),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let thumb = r.bytes().await.unwrap().len();
+    let original = content(&s, &u, &format!("/{name}")).await.len();
+    assert!(thumb < original, "{thumb} >= {original}");
+}

@@ -31,6 +31,7 @@ mod search;
 mod sso;
 mod sso_forged;
 mod sso_settings;
+mod thumbnails;
 mod trash;
 mod tus;
 mod versions;

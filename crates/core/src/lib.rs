@@ -8,6 +8,7 @@ pub mod error;
 pub mod model;
 pub mod name;
 pub mod size;
+pub mod thumbnail;
 pub mod zip_format;
 
 pub use clock::{Clock, SystemClock, Timestamp};

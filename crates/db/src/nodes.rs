@@ -67,6 +67,8 @@ pub struct CommitFile<'a> {
     pub audit_ip: Option<&'a str>,
     /// How the bytes were checked for viruses.
     pub scan: ScanRecord<'a>,
+    /// Queue a thumbnail job for the new version in the same transaction.
+    pub thumbnail: bool,
 }
 
 /// A version's scan result, as stored with it.
@@ -658,6 +660,16 @@ async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitO
     .fetch_one(&mut *tx)
     .await?;
     let node = Node::try_from(node)?;
+    if c.thumbnail {
+        crate::jobs::enqueue_in(
+            tx,
+            crate::jobs::JOB_THUMBNAIL,
+            c.tenant_id,
+            version_id,
+            c.now,
+        )
+        .await?;
+    }
     let pruned_blobs = if created {
         Vec::new()
     } else {

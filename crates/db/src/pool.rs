@@ -185,6 +185,11 @@ impl Db {
         Ok(())
     }
 
+    /// Whether `close` was called (background workers stop then).
+    pub fn is_closed(&self) -> bool {
+        self.pool.is_closed()
+    }
+
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
         if let Some(w) = &self.write_pool {

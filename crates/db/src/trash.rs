@@ -112,12 +112,16 @@ impl Db {
                  UNION ALL
                  SELECT n.id FROM nodes n JOIN sub ON n.parent_id = sub.id
              )
-             SELECT blob_key, size FROM versions WHERE node_id IN (SELECT id FROM sub)",
+             SELECT blob_key, size FROM versions WHERE node_id IN (SELECT id FROM sub)
+             UNION ALL
+             SELECT t.blob_key, 0 FROM thumbnails t JOIN versions v ON v.id = t.version_id
+             WHERE v.node_id IN (SELECT id FROM sub) AND t.blob_key IS NOT NULL",
         )
         .bind(tenant_id)
         .bind(id)
         .fetch_all(&mut *tx)
         .await?;
+        // Versions' blobs count against the capacity; their thumbnails' (size 0 here) do not.
         let mut purged = Purged::default();
         for (key, size) in blobs {
             queue_deletion_in(&mut tx, tenant_id, &key, now).await?;

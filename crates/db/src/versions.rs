@@ -71,6 +71,8 @@ pub(crate) async fn prune_in(
         .collect();
     let mut keys = Vec::with_capacity(old.len());
     for (id, key, size) in old {
+        // Its thumbnails' blobs go with it (their rows by ON DELETE CASCADE).
+        keys.extend(queue_derived_in(tx, tenant_id, id, now).await?);
         sqlx::query("DELETE FROM versions WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -110,4 +112,23 @@ pub(crate) async fn queue_deletion_in(
         .execute(&mut *tx)
         .await?;
     Ok(())
+}
+
+/// Queues the derived blobs (thumbnails) of a version for deletion; returns their keys.
+pub(crate) async fn queue_derived_in(
+    tx: &mut AnyConnection,
+    tenant_id: i64,
+    version_id: i64,
+    now: Timestamp,
+) -> Result<Vec<String>, DbError> {
+    let keys: Vec<String> = sqlx::query_scalar(
+        "SELECT blob_key FROM thumbnails WHERE version_id = $1 AND blob_key IS NOT NULL",
+    )
+    .bind(version_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    for k in &keys {
+        queue_deletion_in(tx, tenant_id, k, now).await?;
+    }
+    Ok(keys)
 }

@@ -61,6 +61,7 @@ conformance!(
     trash_restore_and_purge_release_bytes,
     sessions_and_tokens,
     moves_refuse_cycles,
+    jobs_are_leased_and_thumbnails_go_with_versions,
 );
 
 fn commit<'a>(
@@ -92,6 +93,7 @@ fn commit<'a>(
             at: Some(1_000),
             detail: None,
         },
+        thumbnail: false,
     }
 }
 
@@ -624,4 +626,86 @@ async fn replacement_is_judged_by_the_net_change(db: Db) {
         1,
         "only k1 is queued for deletion"
     );
+}
+
+async fn jobs_are_leased_and_thumbnails_go_with_versions(db: Db) {
+    use kura_db::{JOB_THUMBNAIL, ThumbnailRow};
+    let t = db
+        .create_tenant("acme", "Acme", 1000, 1, 30, "e", 1)
+        .await
+        .unwrap();
+    let png = |key, thumbnail| CommitFile {
+        content_type: Some("image/png"),
+        thumbnail,
+        ..commit(t.id, t.root_id, "a.png", key, 10, 1)
+    };
+    let out = db.commit_file(&png("k1", true)).await.unwrap();
+    let v1 = out.node.current_version_id.unwrap();
+    assert_eq!(db.queued_jobs(JOB_THUMBNAIL).await.unwrap(), 1);
+    // One holder at a time; an expired lease is taken over.
+    let job = db
+        .claim_job(JOB_THUMBNAIL, 2_000, 500)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((job.version_id, job.attempts), (v1, 1));
+    assert_eq!(db.claim_job(JOB_THUMBNAIL, 2_400, 500).await.unwrap(), None);
+    let again = db
+        .claim_job(JOB_THUMBNAIL, 2_600, 500)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.id, again.attempts), (job.id, 2));
+    let row = |key: &str| ThumbnailRow {
+        version_id: v1,
+        size: 256,
+        status: "ok".into(),
+        blob_key: Some(key.into()),
+        content_type: Some("image/jpeg".into()),
+        width: Some(256),
+        height: Some(128),
+        bytes: Some(5),
+        detail: None,
+    };
+    let unused = db
+        .finish_thumbnail_job(job.id, t.id, &[row("d1")], 2_700)
+        .await;
+    assert_eq!(unused.unwrap(), Vec::<String>::new());
+    assert_eq!(db.queued_jobs(JOB_THUMBNAIL).await.unwrap(), 0);
+    // A second node finishing the same size later keeps the first record.
+    let unused = db
+        .finish_thumbnail_job(job.id, t.id, &[row("d2")], 2_800)
+        .await;
+    assert_eq!(unused.unwrap(), vec!["d2".to_string()]);
+    assert_eq!(db.thumbnails(t.id, v1).await.unwrap(), vec![row("d1")]);
+    assert_eq!(
+        db.referenced_derived_blobs(&["d1".into(), "d2".into()])
+            .await
+            .unwrap(),
+        vec!["d1".to_string()]
+    );
+    // A pruned version takes its thumbnail's blob with it.
+    let out = db.commit_file(&png("k2", true)).await.unwrap();
+    assert_eq!(out.pruned_blobs, vec!["d1".to_string(), "k1".to_string()]);
+    assert!(db.thumbnails(t.id, v1).await.unwrap().is_empty());
+    // Files without a thumbnail or a job are found and queued once.
+    db.commit_file(&CommitFile {
+        name: "b.png",
+        ..png("k3", false)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        db.enqueue_missing_thumbnails(&["image/png"], 3_000, 100)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        db.enqueue_missing_thumbnails(&["image/png"], 3_000, 100)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(db.queued_jobs(JOB_THUMBNAIL).await.unwrap(), 2);
 }

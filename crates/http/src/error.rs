@@ -38,7 +38,7 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         E::OtpAlreadyEnabled | E::AttributeInUse(_) => StatusCode::CONFLICT,
         E::InvalidAttribute { .. } | E::InvalidCsv(_) => StatusCode::BAD_REQUEST,
         E::CsrfFailed | E::Forbidden(_) | E::TenantSuspended => StatusCode::FORBIDDEN,
-        E::NotFound(_) => StatusCode::NOT_FOUND,
+        E::NotFound(_) | E::NoThumbnail { .. } => StatusCode::NOT_FOUND,
         E::ParentNotFound(_) | E::NameConflict(_) | E::NotAFile(_) | E::NotAFolder(_) => {
             StatusCode::CONFLICT
         }
@@ -130,6 +130,9 @@ impl IntoResponse for ApiError {
             }
             ServiceError::UploadTooLarge { max } => Some(serde_json::json!({ "max_bytes": max })),
             ServiceError::NameNotEncodable(paths) => Some(serde_json::json!({ "paths": paths })),
+            ServiceError::NoThumbnail { status, .. } => {
+                Some(serde_json::json!({ "thumbnail_status": status }))
+            }
             _ => None,
         };
         let mut res = problem_with(status, self.0.code(), &detail, extra);

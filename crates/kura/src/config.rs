@@ -18,6 +18,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub auth: AuthConfig,
     pub scan: kura_scan::ScanConfig,
+    pub thumbnails: kura_service::ThumbnailConfig,
     pub log: LogConfig,
 }
 

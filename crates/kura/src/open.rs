@@ -50,6 +50,7 @@ pub async fn service(cfg: &Config, max_connections: u32) -> anyhow::Result<Servi
         login_failures_per_ip: cfg.auth.login_failures_per_ip,
         login_failure_window_ms: cfg.auth.login_failure_window_minutes.max(1) * 60_000,
         sso_allow_http_issuers: cfg.auth.sso_allow_http_issuers,
+        thumbnails: cfg.thumbnails.clone(),
     };
     let scanning = match cfg.scan.mode {
         ScanMode::Disabled => Scanning::Disabled,

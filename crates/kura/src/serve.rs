@@ -84,6 +84,9 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     eprintln!("Kura is listening on {scheme}://{addr}");
 
+    // Thumbnails are made in the background, by whichever node claims the job.
+    let _thumbnail_workers = svc.start_thumbnail_workers();
+
     if cfg.server.janitor_interval_seconds > 0 {
         let svc = svc.clone();
         let every = Duration::from_secs(cfg.server.janitor_interval_seconds);

@@ -29,6 +29,9 @@ pub enum ServiceError {
     TenantSuspended,
     #[error("{0} not found")]
     NotFound(String),
+    /// `status`: pending (the job has not run yet), failed, unsupported, none.
+    #[error("{path} has no thumbnail ({status})")]
+    NoThumbnail { path: String, status: &'static str },
     #[error("the parent folder {0} does not exist (use ?parents=true to create it)")]
     ParentNotFound(String),
     #[error("{0}")]
@@ -143,6 +146,7 @@ impl ServiceError {
             Self::Forbidden(_) => "forbidden",
             Self::TenantSuspended => "tenant_suspended",
             Self::NotFound(_) => "not_found",
+            Self::NoThumbnail { .. } => "no_thumbnail",
             Self::ParentNotFound(_) => "parent_not_found",
             Self::NameConflict(_) => "name_conflict",
             Self::NotAFile(_) => "not_a_file",

@@ -284,6 +284,7 @@ impl Service {
             audit_path: Some(&path_text),
             audit_ip: who.ip.as_deref(),
             scan,
+            thumbnail: kura_core::thumbnail::source_of(content_type).is_some(),
         };
         let outcome = match self.db.commit_file(&commit).await {
             Ok(o) => o,
@@ -300,6 +301,9 @@ impl Service {
                 });
             }
         };
+        if commit.thumbnail {
+            self.thumbnail_queued();
+        }
         self.delete_blobs(&outcome.pruned_blobs).await;
         if let Some(a) = attributes {
             self.store_upload_attributes(who, path, &outcome.node, a)

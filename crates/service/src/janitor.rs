@@ -20,6 +20,8 @@ pub struct JanitorReport {
     pub sessions_expired: u64,
     /// Unfinished resumable uploads past their expiry, removed with their pieces.
     pub uploads_expired: usize,
+    /// Thumbnail jobs queued at start-up for files stored without one.
+    pub thumbnails_queued: u64,
 }
 
 impl Service {
@@ -29,6 +31,8 @@ impl Service {
         let mut r = JanitorReport::default();
         if startup {
             r.staging_removed = self.blobs.remove_local_staging()?;
+            // Files stored before thumbnails existed (or whose job was lost).
+            r.thumbnails_queued = self.enqueue_missing_thumbnails().await?;
         }
         let now = self.now();
         r.sessions_expired = self.db.delete_expired_sessions(now).await?;
@@ -101,13 +105,19 @@ impl Service {
         while let Some(page) = pages.next().await {
             let mut old = Vec::with_capacity(page.len());
             let mut old_parts = Vec::new();
+            let mut old_derived = Vec::new();
             for item in page {
                 let (k, modified) = item?;
                 if now - modified < self.cfg.orphan_grace_ms {
                     continue;
                 }
+                // File blobs (`/b/`) are referenced by versions, derived
+                // ones (`/d/`, thumbnails) by thumbnail records, upload
+                // pieces (`/u/`) by unfinished uploads.
                 if k.contains("/b/") {
                     old.push(k);
+                } else if k.contains("/d/") {
+                    old_derived.push(k);
                 } else if k.contains("/u/") {
                     old_parts.push(k);
                 }
@@ -115,7 +125,9 @@ impl Service {
             let mut referenced: HashSet<String> =
                 self.db.referenced_blobs(&old).await?.into_iter().collect();
             referenced.extend(self.db.referenced_upload_parts(&old_parts).await?);
+            referenced.extend(self.db.referenced_derived_blobs(&old_derived).await?);
             old.extend(old_parts);
+            old.extend(old_derived);
             for k in old.iter().filter(|k| !referenced.contains(*k)) {
                 tracing::info!(key = %k, "removing an orphaned blob");
                 self.blobs.delete(k).await?;

@@ -32,6 +32,10 @@ mod search;
 mod sso;
 mod sso_config;
 mod tenant_policy;
+mod thumbnail_config;
+mod thumbnail_jobs;
+mod thumbnail_render;
+mod thumbnails;
 mod trash;
 mod tree;
 mod upload_patch;
@@ -64,6 +68,8 @@ pub use search::{SearchRequest, SearchResult};
 pub use sso::{SSO_PENDING_MS, SsoCallback, SsoDone, SsoOption, SsoStart, safe_return_path};
 pub use sso_config::{SsoConfigChange, SsoConfigView};
 pub use tenant_policy::{TenantPolicy, TenantPolicyChange};
+pub use thumbnail_config::ThumbnailConfig;
+pub use thumbnails::ThumbnailInfo;
 pub use trash::TrashItem;
 pub use uploads::{Checksum, MAX_UPLOAD_BYTES, NewUpload, OnConflict, PatchOutcome, UploadInfo};
 pub use zip::{NameEncoding, ZipDownload, ZipTicket};
@@ -96,6 +102,8 @@ pub struct ServiceConfig {
     pub login_failure_window_ms: i64,
     /// Accept `http://` OpenID issuers (tests and closed networks only).
     pub sso_allow_http_issuers: bool,
+    /// Thumbnail jobs (the `[thumbnails]` section).
+    pub thumbnails: ThumbnailConfig,
 }
 
 impl Default for ServiceConfig {
@@ -111,6 +119,7 @@ impl Default for ServiceConfig {
             login_failures_per_ip: 50,
             login_failure_window_ms: 15 * 60_000,
             sso_allow_http_issuers: false,
+            thumbnails: ThumbnailConfig::default(),
         }
     }
 }
@@ -138,6 +147,8 @@ pub struct Service {
     schema_cache: Arc<attributes::SchemaCache>,
     /// Tenants' client-certificate trust (CAs, CRL), cached like credentials.
     client_trust: Arc<client_cert::TrustCache>,
+    /// This node's thumbnail workers' shared state.
+    thumbs: Arc<thumbnail_jobs::ThumbnailRuntime>,
 }
 
 impl Service {
@@ -152,6 +163,9 @@ impl Service {
             cfg.login_failure_window_ms,
         ));
         let client_trust = Arc::new(client_cert::TrustCache::new(ttl));
+        let thumbs = Arc::new(thumbnail_jobs::ThumbnailRuntime::new(
+            cfg.thumbnails.clone(),
+        ));
         Self {
             db,
             blobs,
@@ -166,6 +180,7 @@ impl Service {
             oidc: Arc::new(kura_auth::oidc::Oidc::new()),
             schema_cache: Arc::default(),
             client_trust,
+            thumbs,
         }
     }
 

@@ -204,9 +204,15 @@ impl Service {
             audit_path: None,
             audit_ip: None,
             scan: crate::scanning::carried_scan(&v),
+            thumbnail: kura_core::thumbnail::source_of(src.content_type.as_deref()).is_some(),
         };
         match self.db.commit_file(&commit).await {
-            Ok(o) => Ok(o.node),
+            Ok(o) => {
+                if commit.thumbnail {
+                    self.thumbnail_queued();
+                }
+                Ok(o.node)
+            }
             Err(e) => {
                 self.blobs.delete(&key).await.ok();
                 Err(match e {

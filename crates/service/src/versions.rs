@@ -52,6 +52,7 @@ impl Service {
             audit_path: None,
             audit_ip: None,
             scan: crate::scanning::carried_scan(&old),
+            thumbnail: kura_core::thumbnail::source_of(node.content_type.as_deref()).is_some(),
         };
         let out = match self.db.commit_file(&commit).await {
             Ok(o) => o,
@@ -66,6 +67,9 @@ impl Service {
                 });
             }
         };
+        if commit.thumbnail {
+            self.thumbnail_queued();
+        }
         self.delete_blobs(&out.pruned_blobs).await;
         self.audit(
             who,

@@ -129,6 +129,13 @@ impl BlobStore {
         format!("t/{tenant_id}/b/{}", uuid::Uuid::now_v7().simple())
     }
 
+    /// A fresh key for a derived blob (a thumbnail) under the tenant's
+    /// prefix; kept apart from `b/` so file blobs and derived ones are told
+    /// apart by the orphan sweep.
+    pub fn new_derived_key(tenant_id: i64) -> String {
+        format!("t/{tenant_id}/d/{}", uuid::Uuid::now_v7().simple())
+    }
+
     /// The prefix every blob of a tenant lives under.
     pub fn tenant_prefix(tenant_id: i64) -> String {
         format!("t/{tenant_id}/b/")

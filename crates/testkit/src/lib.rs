@@ -150,6 +150,7 @@ impl TestServer {
         let clock = ManualClock::default();
         let svc = Service::new(db, blobs, Arc::new(clock.clone()), cfg).with_scanning(scanning);
         svc.janitor_pass(true).await.unwrap();
+        svc.start_thumbnail_workers();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let scheme = if tls.is_some() { "https" } else { "http" };
         let base = format!("{scheme}://{}", listener.local_addr().unwrap());

@@ -10,6 +10,8 @@ import { initAttrPanel } from './attr-panel.js';
 import { bulkEdit } from './bulk-edit.js';
 import { lang, t } from './i18n.js';
 import { Selection } from './selection.js';
+import { openPreview } from './preview.js';
+import { initThumbs } from './thumbs.js';
 import { initTree } from './tree.js';
 import { UploadQueue, droppedFiles } from './upload.js';
 import { initUploadPanel } from './upload-panel.js';
@@ -34,6 +36,7 @@ function refreshButtons() {
   for (const b of document.querySelectorAll('[data-needs]')) {
     const needs = b.dataset.needs;
     let ok = needs === 'one' ? s.length === 1 : s.length > 0;
+    if (needs === 'file') ok = s.length === 1 && s[0].dataset.kind === 'file';
     if (b.dataset.action === 'download' && multi && !zipAvailable) ok = false;
     b.disabled = !ok;
     if (b.dataset.action === 'download') b.hidden = multi && !zipAvailable;
@@ -53,10 +56,11 @@ async function reload(focusPath) {
   if (row) { sel.only(row); sel.focus(row); } else list.focus();
 }
 
+/** Opens a folder, or previews a file (Enter, double-click). */
 function open(row) {
   if (!row) return;
   if (row.dataset.kind === 'folder') window.location.assign(row.dataset.href);
-  else download([row]);
+  else openPreview(row);
 }
 
 function goUp() {
@@ -205,6 +209,7 @@ const actions = {
   delete: remove,
   details: () => (details.hidden ? showDetails() : closeDetails()),
   open: () => open(sel.selected()[0]),
+  preview: () => { const [row] = sel.selected(); if (row?.dataset.kind === 'file') openPreview(row); },
   'close-details': closeDetails,
   'edit-attributes': editAttributes,
 };
@@ -375,6 +380,8 @@ initTree(document.getElementById('tree'));
 // The header's search box searches this folder (the search page offers everywhere too).
 const hdrFolder = document.getElementById('hdr-folder');
 if (hdrFolder) hdrFolder.value = here;
+initThumbs(rowsEl);
+initThumbs(details);
 refreshButtons();
 fetch('/api/v1/zip', { method: 'GET', credentials: 'same-origin' })
   .then((r) => { zipAvailable = r.status !== 404; refreshButtons(); })

@@ -229,6 +229,17 @@ pub async fn get(
         header::CONTENT_DISPOSITION,
         &content_disposition(&node, q.inline),
     );
+    // The preview frames a PDF shown inline in Kura's own page. Only PDFs:
+    // the browser's PDF viewer does not run in a sandboxed document, and no
+    // other type (HTML above all) may be rendered unsandboxed on this origin.
+    if q.inline && node.content_type.as_deref() == Some("application/pdf") {
+        set(
+            &mut headers,
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'self'",
+        );
+        set(&mut headers, header::X_FRAME_OPTIONS, "SAMEORIGIN");
+    }
     let (status, len) = match &range {
         Some(r) => {
             set(

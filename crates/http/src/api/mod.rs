@@ -17,6 +17,7 @@ mod scan;
 mod search;
 pub(crate) mod session;
 mod sso;
+mod thumbnails;
 mod tokens;
 mod trash;
 mod uploads;
@@ -55,6 +56,7 @@ pub fn routes() -> Router<AppState> {
                 .delete(files::delete)
                 .patch(file_meta::patch),
         )
+        .route("/api/v1/thumbnails/{*path}", get(thumbnails::get))
         .route(
             "/api/v1/attributes",
             get(attributes::list).post(attributes::create),

@@ -50,6 +50,8 @@ static ASSETS: &[Asset] = &[
     asset!("js/bulk-edit.js", js!()),
     asset!("js/schema-editor.js", js!()),
     asset!("js/search.js", js!()),
+    asset!("js/preview.js", js!()),
+    asset!("js/thumbs.js", js!()),
     asset!("vendor/htmx-2.0.11/htmx.min.js", js!()),
     asset!("vendor/htmx-2.0.11/LICENSE", "text/plain; charset=utf-8"),
 ];

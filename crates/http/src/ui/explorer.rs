@@ -44,6 +44,11 @@ pub struct Row {
     pub by: String,
     /// Icon id in static/icons.svg.
     pub icon: &'static str,
+    /// The file's media type (the preview picks its viewer by it).
+    pub content_type: String,
+    /// Thumbnail URL, for files that may have one (the icon stays when it
+    /// turns out there is none).
+    pub thumb: Option<String>,
 }
 
 /// A sortable column header.
@@ -134,6 +139,8 @@ struct DetailsFragment {
     /// static/js/attr-panel.js (escaped into attributes by askama).
     attr_defs: String,
     attr_values: String,
+    /// The file's thumbnail URL, if it may have one.
+    thumb: Option<String>,
 }
 
 /// URL of the icon sprite.
@@ -253,7 +260,17 @@ fn row(n: &Node, path: &str, names: &HashMap<i64, String>, lang: super::i18n::La
             .and_then(|id| names.get(&id).cloned())
             .unwrap_or_default(),
         icon: icon(n),
+        content_type: n.content_type.clone().unwrap_or_default(),
+        thumb: thumb_url(n, &enc),
     }
+}
+
+/// The thumbnail URL of a file whose type gets thumbnails. The version in it
+/// makes a new version a new URL.
+fn thumb_url(n: &Node, enc: &str) -> Option<String> {
+    kura_core::thumbnail::source_of(n.content_type.as_deref())?;
+    let v = n.current_version_id?;
+    Some(format!("/api/v1/thumbnails{enc}?version={v}"))
 }
 
 fn list_url(path: &str, sort: SortKey, desc: bool, cursor: Option<&str>) -> String {
@@ -515,6 +532,7 @@ pub async fn details(State(st): State<AppState>, user: UiUser, uri: Uri) -> Resp
             by: name_of(node.modified_by),
             scan: scan.to_string(),
             versions,
+            thumb: thumb_url(&node, &enc),
             path: p,
             attr_defs: serde_json::to_string(&defs).unwrap_or_else(|_| "[]".into()),
             attr_values: serde_json::Value::Object(values).to_string(),
