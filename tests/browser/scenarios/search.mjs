@@ -147,6 +147,9 @@ export default async function (c) {
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.click('#ae-save');
   await page.waitForSelector('#attr-editor', { state: 'hidden' });
+  // The editor closes before the list is loaded again: wait for the new label.
+  await page.waitForFunction(() => document.querySelector('#attr-table tr[data-key="discipline"]')?.textContent.includes('Discipline (field)'), null, { timeout: 10000 })
+    .catch(() => {});
   const row = await page.locator('#attr-table tr[data-key="discipline"]').textContent();
   c.assert(!row.includes('構造') && row.includes('設備'), `choices after the move: ${row}`);
 
