@@ -540,37 +540,61 @@ impl Db {
             .try_get(0)?)
     }
 
-    /// The per-folder counts of one facet (`attr_id` 0: media types) added
-    /// up over the live folders of the scope.
-    async fn summed_facet(
+    /// The counts of several facets (`attr_id` 0: media types), in the order
+    /// asked. Without filters, one statement adds up the per-folder counts
+    /// of all of them over the live folders of the scope (walked once).
+    pub async fn search_facets(
         &self,
         q: &SearchQuery,
-        attr_id: i64,
-    ) -> Result<Vec<(String, i64)>, DbError> {
+        attr_ids: &[i64],
+    ) -> Result<Vec<Vec<(String, i64)>>, DbError> {
+        if !q.scope_only() {
+            let mut out = Vec::with_capacity(attr_ids.len());
+            for a in attr_ids {
+                out.push(if *a == 0 {
+                    self.search_type_facet(q).await?
+                } else {
+                    self.search_facet(q, *a).await?
+                });
+            }
+            return Ok(out);
+        }
+        if attr_ids.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut s = Sql::new();
         let cte = live_folders(q, &mut s);
-        let a = s.p(Param::Int(attr_id));
+        let marks: Vec<String> = attr_ids.iter().map(|a| s.p(Param::Int(*a))).collect();
         let sql = format!(
-            "{cte}SELECT f.value, CAST(SUM(f.n) AS BIGINT) FROM search_facets f
-             WHERE f.folder_id IN (SELECT id FROM sub) AND f.attr_id = {a}
-             GROUP BY f.value HAVING SUM(f.n) > 0 ORDER BY f.value"
+            "{cte}SELECT f.attr_id, f.value, CAST(SUM(f.n) AS BIGINT) FROM search_facets f
+             WHERE f.folder_id IN (SELECT id FROM sub) AND f.attr_id IN ({})
+             GROUP BY f.attr_id, f.value HAVING SUM(f.n) > 0 ORDER BY f.attr_id, f.value",
+            marks.join(", ")
         );
-        pairs(
-            bind_all(sqlx::query(AssertSqlSafe(sql)), &s.params)
-                .fetch_all(&self.pool)
-                .await?,
-        )
+        let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), &s.params)
+            .fetch_all(&self.pool)
+            .await?;
+        use sqlx::Row;
+        let mut by_attr: std::collections::HashMap<i64, Vec<(String, i64)>> =
+            std::collections::HashMap::new();
+        for r in &rows {
+            by_attr
+                .entry(r.try_get::<i64, _>(0)?)
+                .or_default()
+                .push((r.try_get::<String, _>(1)?, r.try_get::<i64, _>(2)?));
+        }
+        Ok(attr_ids
+            .iter()
+            .map(|a| by_attr.get(a).cloned().unwrap_or_default())
+            .collect())
     }
 
-    /// How many matching files have each value of an attribute.
-    pub async fn search_facet(
+    /// How many matching files have each value of an attribute (counted).
+    async fn search_facet(
         &self,
         q: &SearchQuery,
         attr_id: i64,
     ) -> Result<Vec<(String, i64)>, DbError> {
-        if q.scope_only() {
-            return self.summed_facet(q, attr_id).await;
-        }
         let mut s = Sql::new();
         let cte = live_folders(q, &mut s);
         let wh = filter(q, &mut s, self.backend() == crate::Backend::Sqlite);
@@ -587,11 +611,8 @@ impl Db {
         )
     }
 
-    /// How many matching files have each media type.
-    pub async fn search_type_facet(&self, q: &SearchQuery) -> Result<Vec<(String, i64)>, DbError> {
-        if q.scope_only() {
-            return self.summed_facet(q, 0).await;
-        }
+    /// How many matching files have each media type (counted).
+    async fn search_type_facet(&self, q: &SearchQuery) -> Result<Vec<(String, i64)>, DbError> {
         let mut s = Sql::new();
         let cte = live_folders(q, &mut s);
         let wh = filter(q, &mut s, self.backend() == crate::Backend::Sqlite);

@@ -212,22 +212,27 @@ impl Service {
             cursor,
         };
         self.db.plan_search(&mut q).await?;
-        let mut facets = Map::new();
+        // Facet ids: 0 stands for media types (as in the per-folder counts).
+        let mut facet_ids = Vec::with_capacity(r.facets.len());
         for key in &r.facets {
-            let counts = if key == TYPE_FACET {
-                self.db.search_type_facet(&q).await?
-            } else {
-                let d = by_key
-                    .get(key.as_str())
-                    .ok_or_else(|| bad(key, "there is no such attribute"))?;
-                if !d.spec.attr_type.has_choices() {
-                    return Err(bad(
-                        key,
-                        "facets count choice and multi_choice attributes only",
-                    ));
-                }
-                self.db.search_facet(&q, d.id).await?
-            };
+            if key == TYPE_FACET {
+                facet_ids.push(0);
+                continue;
+            }
+            let d = by_key
+                .get(key.as_str())
+                .ok_or_else(|| bad(key, "there is no such attribute"))?;
+            if !d.spec.attr_type.has_choices() {
+                return Err(bad(
+                    key,
+                    "facets count choice and multi_choice attributes only",
+                ));
+            }
+            facet_ids.push(d.id);
+        }
+        let mut facets = Map::new();
+        let counted = self.db.search_facets(&q, &facet_ids).await?;
+        for (key, counts) in r.facets.iter().zip(counted) {
             let m: Map<String, Value> = counts
                 .into_iter()
                 .map(|(k, n)| (k, Value::from(n)))
