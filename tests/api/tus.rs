@@ -623,18 +623,19 @@ async fn racing_patches_at_one_offset_append_once(b: Backend) {
                     .body(body)
                     .send()
                     .await
-                    .unwrap()
-                    .status()
+                    .map(|r| r.status())
             })
         })
         .collect();
     let mut ok = 0;
     for t in tasks {
-        let st = t.await.unwrap();
-        match st {
-            StatusCode::NO_CONTENT => ok += 1,
-            StatusCode::CONFLICT => {}
-            other => panic!("unexpected {other}"),
+        match t.await.unwrap() {
+            Ok(StatusCode::NO_CONTENT) => ok += 1,
+            Ok(StatusCode::CONFLICT) => {}
+            // A loser may be answered 409 before its body is sent, and the
+            // server then closes the connection under the client's write.
+            Err(e) if e.is_request() => {}
+            other => panic!("unexpected {other:?}"),
         }
     }
     assert_eq!(ok, 1);
