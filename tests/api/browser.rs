@@ -112,14 +112,8 @@ async fn folder_and_file_operations() {
     // The older version was restored as the newest one.
     let r = get(&s, &u, "/報告書.txt").await;
     assert_eq!(r.text().await.unwrap(), "第1版");
-    let trash: Value = call(&s, &u, reqwest::Method::GET, "/api/v1/trash")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(trash["items"].as_array().unwrap().len(), 0, "{trash}");
+    let trash = trash_items(&s, &u).await;
+    assert!(trash.is_empty(), "{trash:?}");
 }
 
 /// The bytes of the k-th dropped file (as the scenario makes them).
@@ -225,13 +219,7 @@ async fn ten_thousand_entries_open_fast() {
 async fn admin_creates_a_user() {
     let (s, u) = server().await;
     scenario(&s, &u, "admin", &[]).await;
-    let users: Value = call(&s, &u, reqwest::Method::GET, "/api/v1/users")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let users: Value = get_json(&s, &u, "/api/v1/users").await;
     let suzuki = users["items"]
         .as_array()
         .unwrap()
@@ -269,18 +257,7 @@ async fn operator_creates_a_tenant() {
 
 /// The attribute of a file, by the API.
 async fn attribute(s: &TestServer, u: &TestUser, path: &str, key: &str) -> Value {
-    let meta: Value = call(
-        s,
-        u,
-        reqwest::Method::GET,
-        &format!("/api/v1/files{}?meta=true", enc(path)),
-    )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let meta = get_json(s, u, &format!("/api/v1/files{}?meta=true", enc(path))).await;
     meta["attributes"][key].clone()
 }
 
@@ -307,13 +284,7 @@ async fn search_attributes_and_saved_searches() {
         attribute(&s, &u, "/見積書.xlsx", "discipline").await,
         Value::Null
     );
-    let saved: Value = call(&s, &u, reqwest::Method::GET, "/api/v1/saved-searches")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let saved: Value = get_json(&s, &u, "/api/v1/saved-searches").await;
     let items = saved["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{saved}");
     assert_eq!(items[0]["name"], "意匠の図面");

@@ -149,6 +149,15 @@ pub async fn versions_of(s: &TestServer, u: &TestUser, path: &str) -> Vec<Value>
         .clone()
 }
 
+/// `GET` of an API path; asserts 200 and returns the JSON body.
+pub async fn get_json(s: &TestServer, u: &TestUser, path: &str) -> Value {
+    let r = call(s, u, reqwest::Method::GET, path).send().await.unwrap();
+    let status = r.status();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "GET {path}: {v}");
+    v
+}
+
 /// `GET /api/v1/trash`; asserts 200 and returns the items.
 pub async fn trash_items(s: &TestServer, u: &TestUser) -> Vec<Value> {
     let r = call(s, u, reqwest::Method::GET, "/api/v1/trash")
