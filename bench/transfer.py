@@ -27,6 +27,8 @@ from bench import HOST, BenchError, curl, log, start_kura
 TUS_CHUNK_MB = int(os.environ.get("TUS_CHUNK_MB", "8"))
 ZIP_FILES = int(os.environ.get("ZIP_FILES", "1000"))
 ZIP_FILE_KB = int(os.environ.get("ZIP_FILE_KB", "256"))
+PAGE_FILES = int(os.environ.get("PAGE_FILES", "10000"))
+PAGE_REPEATS = 5
 
 METRICS = [
     ("put", "{big} MiB single PUT, MB/s"),
@@ -37,6 +39,9 @@ METRICS = [
     ("zip", "ZIP of {n} x {kb} KiB files, MB/s"),
     ("zip_rss_base", "kura RSS before the ZIP, MiB"),
     ("zip_rss", "kura peak RSS during ZIP, MiB"),
+    ("page_ttfb", "{pages}-entry folder page, first byte, ms"),
+    ("page_load", "{pages}-entry folder page, full load, ms"),
+    ("page_all", "  all {pages} entries (page + more), ms"),
 ]
 
 
@@ -138,6 +143,73 @@ def zip_download(srv):
     return down / 1e6 / secs, base, rss
 
 
+def sign_in(srv):
+    """A browser session for alice: the session cookie's "name=value"."""
+    conn = http.client.HTTPConnection(HOST, srv.port, timeout=60)
+    try:
+        conn.request("POST", "/api/v1/session", headers={"Content-Type": "application/json"},
+                     body=json.dumps({"tenant": "bench", "login": "alice",
+                                      "password": bench.PASSWORD}))
+        r = conn.getresponse()
+        r.read()
+        if r.status != 200:
+            raise BenchError(f"kura: POST /api/v1/session -> {r.status}")
+        cookies = [h.split(";", 1)[0] for k, h in r.getheaders() if k.lower() == "set-cookie"]
+    finally:
+        conn.close()
+    if not cookies:
+        raise BenchError("kura: the sign-in set no cookie")
+    return "; ".join(cookies)
+
+
+MORE_RE = re.compile(rb'class="more" hx-get="([^"]+)"')
+ROW_RE = re.compile(rb'<div role="row" class="row"')
+
+
+def folder_page(srv):
+    """(first byte ms, full load ms, all entries ms) of /ui/files/page10k,
+    medians of PAGE_REPEATS after one warm-up."""
+    srv.mkdir("page10k")
+    bench.put_many(srv, [f"page10k/f{i:05d}.txt" for i in range(PAGE_FILES)])
+    os.sync()
+    cookie = sign_in(srv)
+    conn = http.client.HTTPConnection(HOST, srv.port, timeout=120)
+    firsts, loads, alls = [], [], []
+    try:
+        for i in range(PAGE_REPEATS + 1):
+            t0 = time.perf_counter()
+            conn.request("GET", "/ui/files/page10k", headers={"Cookie": cookie, "Accept": "text/html"})
+            r = conn.getresponse()
+            first = r.read(1)
+            t1 = time.perf_counter()
+            body = first + r.read()
+            t2 = time.perf_counter()
+            if r.status != 200:
+                raise BenchError(f"kura: GET /ui/files/page10k -> {r.status}: {body[:300]!r}")
+            rows = len(ROW_RE.findall(body))
+            # The "more" fragments, one after the other, as scrolling fetches them.
+            more = MORE_RE.search(body)
+            while more:
+                url = more.group(1).decode().replace("&amp;", "&")
+                conn.request("GET", url, headers={"Cookie": cookie, "HX-Request": "true"})
+                r = conn.getresponse()
+                frag = r.read()
+                if r.status != 200:
+                    raise BenchError(f"kura: GET {url} -> {r.status}: {frag[:300]!r}")
+                rows += len(ROW_RE.findall(frag))
+                more = MORE_RE.search(frag)
+            t3 = time.perf_counter()
+            if rows != PAGE_FILES:
+                raise BenchError(f"kura: the page and its fragments hold {rows} rows, expected {PAGE_FILES}")
+            if i:
+                firsts.append((t1 - t0) * 1000)
+                loads.append((t2 - t0) * 1000)
+                alls.append((t3 - t0) * 1000)
+    finally:
+        conn.close()
+    return statistics.median(firsts), statistics.median(loads), statistics.median(alls)
+
+
 def transfer_main(work):
     size = bench.BIG_MB << 20
     big = work / "big.bin"
@@ -171,6 +243,8 @@ def transfer_main(work):
             log(f"round {rnd}/{bench.ROUNDS}: zip ({ZIP_FILES} files)")
             fill_zip_folder(srv)
             res["zip"], res["zip_rss_base"], res["zip_rss"] = zip_download(srv)
+            log(f"round {rnd}/{bench.ROUNDS}: folder page ({PAGE_FILES} entries)")
+            res["page_ttfb"], res["page_load"], res["page_all"] = folder_page(srv)
             srv.check_alive()
             srv.stop()
             servers.remove(srv)
@@ -180,7 +254,8 @@ def transfer_main(work):
                 results[k].append(v)
         print(f"\nMedians over {bench.ROUNDS} round(s) (kura alone):")
         for key, label in METRICS:
-            label = label.format(big=bench.BIG_MB, chunk=TUS_CHUNK_MB, n=ZIP_FILES, kb=ZIP_FILE_KB)
+            label = label.format(big=bench.BIG_MB, chunk=TUS_CHUNK_MB, n=ZIP_FILES, kb=ZIP_FILE_KB,
+                                 pages=PAGE_FILES)
             v = statistics.median(results[key])
             two = key in ("ratio", "tus_commit")
             shown = f"{v:.2f}" + ("x" if key == "ratio" else "") if two else bench.fmt(v)

@@ -321,3 +321,94 @@ async fn thumbnail_shown_and_preview_opened() {
     let original = content(&s, &u, &format!("/{name}")).await.len();
     assert!(thumb < original, "{thumb} >= {original}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_select_zip_download_keeps_names_and_bytes() {
+    let (s, u) = server().await;
+    let photo = noise((1 << 20) + 17, 3);
+    put_ok(&s, &u, "/案件/図面A.pdf", "図面の中身".as_bytes()).await;
+    let r = put(&s, &u, "/案件/現場 写真.jpg", photo.clone()).await;
+    assert!(r.status().is_success());
+    put_ok(&s, &u, "/案件/設計/平面図.dxf", b"plan").await;
+    put_ok(&s, &u, "/案件/設計/詳細/断面 ①.txt", "断面".as_bytes()).await;
+    mkdir(&s, &u, "/案件/設計/空").await;
+    // Not selected: must not be in the archive.
+    put_ok(&s, &u, "/案件/メモ.txt", "memo".as_bytes()).await;
+
+    let out = std::env::temp_dir().join(format!("kura-ui-{}.zip", uuid::Uuid::new_v4()));
+    let stdout = scenario(
+        &s,
+        &u,
+        "zip",
+        &[("KURA_ZIP_OUT", out.to_string_lossy().into_owned())],
+    )
+    .await;
+    assert!(stdout.contains("ZIP_NAME=案件.zip"), "{stdout}");
+
+    let bytes = std::fs::read(&out).unwrap();
+    std::fs::remove_file(&out).ok();
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut got: Vec<(String, bool, bool, Vec<u8>)> = crate::zip::entries(&mut z)
+        .into_iter()
+        .map(|(name, dir, utf8, data)| (String::from_utf8(name).unwrap(), dir, utf8, data))
+        .collect();
+    got.sort();
+    let names: Vec<&str> = got.iter().map(|e| e.0.as_str()).collect();
+    // The selection only (not メモ.txt), folders with everything under them.
+    let mut want = vec![
+        "現場 写真.jpg",
+        "図面A.pdf",
+        "設計/",
+        "設計/平面図.dxf",
+        "設計/空/",
+        "設計/詳細/",
+        "設計/詳細/断面 ①.txt",
+    ];
+    want.sort();
+    assert_eq!(names, want);
+    for (name, dir, utf8, data) in &got {
+        assert!(utf8, "{name}: the UTF-8 name flag is set");
+        assert_eq!(*dir, name.ends_with('/'), "{name}: kind");
+        let want: &[u8] = match name.as_str() {
+            "現場 写真.jpg" => &photo,
+            "図面A.pdf" => "図面の中身".as_bytes(),
+            "設計/平面図.dxf" => b"plan",
+            "設計/詳細/断面 ①.txt" => "断面".as_bytes(),
+            _ => b"",
+        };
+        assert_eq!(data.as_slice(), want, "{name}: bytes");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn main_screens_pass_the_accessibility_audit() {
+    let (s, u) = server().await;
+    mkdir(&s, &u, "/資料").await;
+    put_ok(&s, &u, "/報告書.txt", "第1版".as_bytes()).await;
+    put_ok(&s, &u, "/報告書.txt", "第2版".as_bytes()).await;
+    put_ok(&s, &u, "/古い見積.xlsx", b"old").await;
+    let r = call(
+        &s,
+        &u,
+        reqwest::Method::DELETE,
+        "/api/v1/files/%E5%8F%A4%E3%81%84%E8%A6%8B%E7%A9%8D.xlsx",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert!(r.status().is_success(), "trash: {}", r.status());
+    let r = call(&s, &u, reqwest::Method::POST, "/api/v1/attributes")
+        .json(&serde_json::json!({
+            "key": "drawing_type", "type": "choice",
+            "labels": {"ja": "図面種別", "en": "Drawing type"},
+            "choices": [{"value": "plan", "labels": {"ja": "平面図", "en": "Plan"}},
+                        {"value": "section", "labels": {"ja": "断面図", "en": "Section"}}]
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let out = scenario(&s, &u, "a11y", &[]).await;
+    // Every screen was audited in both languages (the scenario fails on any violation).
+    assert_eq!(out.matches("AUDIT ").count(), 2 * 9, "{out}");
+}

@@ -8,6 +8,7 @@ both!(
     duplicate_mkdir_is_a_conflict,
     paging_with_cursor_sees_every_item_once_in_order,
     sort_by_size_and_modified,
+    sort_by_modified_by_pages_across_users,
     bad_sort_limit_or_cursor_is_invalid_input,
     listing_a_file_is_not_a_folder,
     root_is_listed_with_and_without_trailing_slash,
@@ -253,6 +254,74 @@ async fn sort_by_size_and_modified(b: Backend) {
     }
     seen.sort();
     assert_eq!(seen, (0..7).map(|i| format!("{i}.bin")).collect::<Vec<_>>());
+}
+
+/// Every name of a listing, following its cursor pages of `limit`.
+async fn all_pages(
+    s: &TestServer,
+    u: &TestUser,
+    path: &str,
+    query: &str,
+    limit: u32,
+) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut q = format!("?{query}&limit={limit}");
+    loop {
+        let page = listing(s, u, path, &q).await;
+        seen.extend(item_names(&page));
+        match page["next_cursor"].as_str() {
+            Some(c) => q = format!("?{query}&limit={limit}&cursor={c}"),
+            None => return seen,
+        }
+    }
+}
+
+async fn sort_by_modified_by_pages_across_users(b: Backend) {
+    let s = TestServer::start(b).await;
+    let admin = s.tenant("acme", 1 << 30).await;
+    let zoe = s.user("acme", "zoe", kura_core::Role::Member).await;
+    let bob = s.user("acme", "bob", kura_core::Role::Member).await;
+    mkdir(&s, &admin, "/shared", false).await;
+    for (who, name) in [
+        (&zoe, "z.txt"),
+        (&bob, "b1.txt"),
+        (&admin, "a.txt"),
+        (&bob, "b2.txt"),
+    ] {
+        assert!(
+            put(&s, who, &format!("/shared/{name}"), "x")
+                .await
+                .status()
+                .is_success()
+        );
+    }
+    mkdir(&s, &admin, "/shared/sub", false).await;
+    // Folders first, then by who last changed the file (the id breaks ties),
+    // the same whether read in one page or in pages of 2.
+    for limit in [100, 2] {
+        assert_eq!(
+            all_pages(&s, &admin, "/shared", "sort=modified_by", limit).await,
+            ["sub", "a.txt", "b1.txt", "b2.txt", "z.txt"],
+            "ascending, pages of {limit}"
+        );
+        assert_eq!(
+            all_pages(&s, &admin, "/shared", "sort=modified_by&order=desc", limit).await,
+            ["sub", "z.txt", "b2.txt", "b1.txt", "a.txt"],
+            "descending, pages of {limit}"
+        );
+    }
+    // A new version by someone else moves the file (after z.txt, made
+    // earlier, among zoe's).
+    assert!(
+        put(&s, &zoe, "/shared/a.txt", "y")
+            .await
+            .status()
+            .is_success()
+    );
+    assert_eq!(
+        all_pages(&s, &admin, "/shared", "sort=modified_by", 2).await,
+        ["sub", "b1.txt", "b2.txt", "z.txt", "a.txt"]
+    );
 }
 
 async fn bad_sort_limit_or_cursor_is_invalid_input(b: Backend) {

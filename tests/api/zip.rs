@@ -68,7 +68,7 @@ async fn download(
 }
 
 /// (raw name, is dir, UTF-8 flag, bytes) of every entry, in archive order.
-fn entries(
+pub(crate) fn entries(
     z: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>,
 ) -> Vec<(Vec<u8>, bool, bool, Vec<u8>)> {
     let raw = z.clone().into_inner().into_inner();

@@ -19,7 +19,13 @@ pub enum SortKey {
     Name,
     Size,
     Modified,
+    /// The display name of who last modified the entry ('' for nobody).
+    ModifiedBy,
 }
+
+/// The sort value of "modified by", for one row of `nodes`.
+const MODIFIED_BY_NAME: &str =
+    "COALESCE((SELECT u.display_name FROM users u WHERE u.id = nodes.modified_by), '')";
 
 impl SortKey {
     fn column(self) -> &'static str {
@@ -27,7 +33,13 @@ impl SortKey {
             SortKey::Name => "name_key",
             SortKey::Size => "size",
             SortKey::Modified => "modified_at",
+            SortKey::ModifiedBy => MODIFIED_BY_NAME,
         }
+    }
+
+    /// True if the sort value is text (the cursor's `text`), else a number.
+    fn is_text(self) -> bool {
+        matches!(self, SortKey::Name | SortKey::ModifiedBy)
     }
 }
 
@@ -387,20 +399,19 @@ impl Db {
             String::new()
         };
         let inner = format!(
-            "SELECT {NODE_COLS}, name_key AS nk, {rank} AS rk FROM nodes
+            "SELECT {NODE_COLS}, {col} AS sk, {rank} AS rk FROM nodes
              WHERE tenant_id = $1 AND parent_id = $2 AND trashed_at IS NULL {seek}
              ORDER BY {rank} {dir}, {col} {dir}, id {dir} LIMIT {}",
             limit.max(0)
         );
         // The page comes back as one JSON text: drivers that hand rows over one
         // by one between threads (sqlx's SQLite) would otherwise pay per row.
-        let outer_col = if sort == SortKey::Name { "nk" } else { col };
         let (agg, arr) = match self.backend() {
             Backend::Sqlite => ("json_group_array", "json_array"),
             Backend::Postgres => ("json_agg", "json_build_array"),
         };
         let sql = format!(
-            "SELECT COALESCE(CAST({agg}({arr}({NODE_COLS}) ORDER BY rk {dir}, {outer_col} {dir}, id {dir}) AS TEXT), '[]')
+            "SELECT COALESCE(CAST({agg}({arr}({NODE_COLS}) ORDER BY rk {dir}, sk {dir}, id {dir}) AS TEXT), '[]')
              FROM ({inner}) sub"
         );
         let mut q = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql))
@@ -413,9 +424,10 @@ impl Db {
                 c.kind_rank
             };
             q = q.bind(r);
-            q = match sort {
-                SortKey::Name => q.bind(c.text.clone().unwrap_or_default()),
-                _ => q.bind(c.number.unwrap_or_default()),
+            q = if sort.is_text() {
+                q.bind(c.text.clone().unwrap_or_default())
+            } else {
+                q.bind(c.number.unwrap_or_default())
             };
             q = q.bind(c.id);
         }
@@ -429,19 +441,28 @@ impl Db {
     }
 
     /// The cursor that continues after `node` in a listing sorted by `sort`.
-    pub fn cursor_after(node: &Node, sort: SortKey) -> ChildCursor {
+    pub async fn cursor_after(&self, node: &Node, sort: SortKey) -> Result<ChildCursor, DbError> {
         let kind_rank = if node.kind == NodeKind::Folder { 0 } else { 1 };
         let (text, number) = match sort {
             SortKey::Name => (Some(name_key(&node.name)), None),
             SortKey::Size => (None, Some(node.size)),
             SortKey::Modified => (None, Some(node.modified_at)),
+            SortKey::ModifiedBy => {
+                // The same expression the listing sorts by, so the seek matches it.
+                let sql = format!("SELECT {MODIFIED_BY_NAME} FROM nodes WHERE id = $1");
+                let name: String = sqlx::query_scalar(AssertSqlSafe(sql))
+                    .bind(node.id)
+                    .fetch_one(&self.pool)
+                    .await?;
+                (Some(name), None)
+            }
         };
-        ChildCursor {
+        Ok(ChildCursor {
             kind_rank,
             text,
             number,
             id: node.id,
-        }
+        })
     }
 
     /// Creates a folder in a live parent folder.

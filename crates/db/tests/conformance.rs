@@ -211,7 +211,10 @@ async fn listing_pages_in_order_with_folders_first(db: Db) {
         if page.is_empty() {
             break;
         }
-        after = page.last().map(|n| Db::cursor_after(n, SortKey::Name));
+        after = match page.last() {
+            Some(n) => Some(db.cursor_after(n, SortKey::Name).await.unwrap()),
+            None => None,
+        };
         seen.extend(page.into_iter().map(|n| n.name));
     }
     assert_eq!(
@@ -236,7 +239,7 @@ async fn listing_pages_in_order_with_folders_first(db: Db) {
         .map(|n| n.size)
         .collect();
     assert_eq!(sizes, vec![10, 9, 8, 7, 6, 5, 4]);
-    let c = Db::cursor_after(&by_size[4], SortKey::Size);
+    let c = db.cursor_after(&by_size[4], SortKey::Size).await.unwrap();
     let rest = db
         .list_children(t.id, t.root_id, SortKey::Size, true, Some(&c), 100)
         .await

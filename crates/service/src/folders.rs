@@ -4,7 +4,7 @@ use crate::identity::Identity;
 use crate::{Result, Service, ServiceError};
 use base64::Engine;
 use kura_core::{Node, NodeKind, NodePath};
-use kura_db::{ChildCursor, Db, DbError, SortKey};
+use kura_db::{ChildCursor, DbError, SortKey};
 
 /// Largest page a listing returns.
 pub const MAX_PAGE: i64 = 10_000;
@@ -42,6 +42,7 @@ fn sort_name(s: SortKey) -> &'static str {
         SortKey::Name => "name",
         SortKey::Size => "size",
         SortKey::Modified => "modified",
+        SortKey::ModifiedBy => "modified_by",
     }
 }
 
@@ -143,7 +144,7 @@ impl Service {
                 let t = CursorToken {
                     s: sort_name(opts.sort).into(),
                     d: opts.descending,
-                    c: Db::cursor_after(last, opts.sort),
+                    c: self.db.cursor_after(last, opts.sort).await?,
                 };
                 let json =
                     serde_json::to_vec(&t).map_err(|e| ServiceError::Internal(e.to_string()))?;

@@ -84,4 +84,12 @@ export default async function (c) {
   await c.shot(page, 'explorer-grid');
   await page.click('[data-view="list"]');
   await c.shot(page, 'explorer-list');
+
+  // Opening a folder deep down opens the tree down to it and marks it there.
+  await page.goto(`${c.base}/ui/files/${encodeURIComponent('資料')}/${encodeURIComponent('設計図面')}`);
+  await c.explorerReady(page);
+  const current = page.locator('#tree li[data-path="/資料/設計図面"] > .tree-row > .tree-link[aria-current="page"]');
+  await current.waitFor();
+  c.eq(await page.locator('#tree li[data-path="/資料"] > .tree-row > .twisty').getAttribute('aria-expanded'), 'true', 'the ancestor branch is open');
+  c.eq(await page.locator('#tree .tree-link[aria-current="page"]').count(), 1, 'one current folder in the tree');
 }

@@ -153,7 +153,10 @@ async function download(rows = sel.selected()) {
   // Windows' built-in ZIP reader expects Shift_JIS names on Japanese systems.
   const cp932 = lang === 'ja' && /Windows/.test(navigator.userAgent);
   try {
-    const r = await api('POST', '/api/v1/zip', { paths: rows.map((x) => x.dataset.path), name_encoding: cp932 ? 'cp932' : 'utf8' });
+    // The archive is named after the folder it was made in (as desktop
+    // file managers do); the server falls back to download.zip at the top.
+    const name = here === '/' ? undefined : here.replace(/\/$/, '').split('/').pop();
+    const r = await api('POST', '/api/v1/zip', { paths: rows.map((x) => x.dataset.path), name, name_encoding: cp932 ? 'cp932' : 'utf8' });
     if (r?.url) saveAs(r.url);
   } catch (e) { fail(e); }
 }

@@ -209,11 +209,13 @@ function resultRow(item) {
 }
 
 function facetButton(key, value, text, n, active) {
-  const b = el('button', { type: 'button', class: 'facet' }, el('span', { text }), el('span', { class: 'count', text: formatNumber(n) }));
+  // The accessible name is the visible text plus a hidden unit ("12 files"),
+  // so what a speech user reads off the screen also names the button.
+  const b = el('button', { type: 'button', class: 'facet' }, el('span', { text }), ' ',
+    el('span', { class: 'count', text: formatNumber(n) }), el('span', { class: 'visually-hidden', text: ` ${t('js.search.files_unit')}` }));
   b.dataset.key = key;
   b.dataset.value = value;
   b.setAttribute('aria-pressed', String(active));
-  b.setAttribute('aria-label', t('js.search.facet_named', { value: text, n: formatNumber(n) }));
   return b;
 }
 

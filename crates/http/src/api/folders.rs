@@ -56,9 +56,10 @@ pub async fn list(
         "name" => SortKey::Name,
         "size" => SortKey::Size,
         "modified" => SortKey::Modified,
+        "modified_by" => SortKey::ModifiedBy,
         other => {
             return Err(ServiceError::InvalidInput(format!(
-                "sort must be name, size or modified, not {other:?}"
+                "sort must be name, size, modified or modified_by, not {other:?}"
             ))
             .into());
         }

@@ -54,6 +54,8 @@ pub struct Row {
 /// A sortable column header.
 pub struct Column {
     pub key: &'static str,
+    /// The cells' class suffix (`c-<class>`), shared with the rows.
+    pub class: &'static str,
     pub label: &'static str,
     pub href: String,
     /// `ascending`, `descending` or `none` (aria-sort).
@@ -187,6 +189,7 @@ fn sort_of(q: &ListQuery) -> Result<(SortKey, bool), ServiceError> {
         "name" => SortKey::Name,
         "size" => SortKey::Size,
         "modified" => SortKey::Modified,
+        "modified_by" => SortKey::ModifiedBy,
         _ => return Err(ServiceError::InvalidInput("sort".into())),
     };
     let desc = match q.order.as_deref().unwrap_or("asc") {
@@ -202,6 +205,7 @@ fn sort_name(s: SortKey) -> &'static str {
         SortKey::Name => "name",
         SortKey::Size => "size",
         SortKey::Modified => "modified",
+        SortKey::ModifiedBy => "modified_by",
     }
 }
 
@@ -368,16 +372,18 @@ async fn explorer(
     }
     let here_base = format!("/ui/files{}", encode_path(&base));
     let columns = [
-        ("name", "files.col.name"),
-        ("size", "files.col.size"),
-        ("modified", "files.col.modified"),
+        ("name", "name", "files.col.name"),
+        ("size", "size", "files.col.size"),
+        ("modified", "mod", "files.col.modified"),
+        ("modified_by", "by", "files.col.by"),
     ]
     .into_iter()
-    .map(|(key, label)| {
+    .map(|(key, class, label)| {
         let active = sort_name(sort) == key;
         let next_desc = active && !desc;
         Column {
             key,
+            class,
             label: t.get(label),
             href: format!(
                 "{here_base}?sort={key}&order={}",
