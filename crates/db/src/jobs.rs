@@ -109,25 +109,44 @@ impl Db {
         if content_types.is_empty() {
             return Ok(0);
         }
+        // Found by a read (no write lock held while a million files are
+        // looked at: uploads go on meanwhile), then queued in a short write
+        // transaction that checks again.
+        let missing = format!(
+            "n.kind = 'file' AND n.current_version_id IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM thumbnails t WHERE t.version_id = n.current_version_id)
+               AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.version_id = n.current_version_id AND j.kind = '{JOB_THUMBNAIL}')"
+        );
         let marks: Vec<String> = (0..content_types.len())
-            .map(|i| format!("${}", i + 3))
+            .map(|i| format!("${}", i + 2))
             .collect();
         let sql = format!(
-            "INSERT INTO jobs (kind, tenant_id, version_id, run_after, created_at)
-             SELECT '{JOB_THUMBNAIL}', n.tenant_id, n.current_version_id, $1, $1 FROM nodes n
-             WHERE n.kind = 'file' AND n.current_version_id IS NOT NULL AND n.content_type IN ({})
-               AND NOT EXISTS (SELECT 1 FROM thumbnails t WHERE t.version_id = n.current_version_id)
-               AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.version_id = n.current_version_id AND j.kind = '{JOB_THUMBNAIL}')
-             ORDER BY n.id LIMIT $2",
+            "SELECT n.id FROM nodes n WHERE n.content_type IN ({}) AND {missing} ORDER BY n.id LIMIT $1",
             marks.join(", ")
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now).bind(limit);
+        let mut q = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql)).bind(limit);
         for ct in content_types {
             q = q.bind(*ct);
         }
-        let mut tx = self.begin_write().await?;
-        let done = q.execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(done.rows_affected())
+        let ids = q.fetch_all(&self.pool).await?;
+        let mut queued = 0;
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "INSERT INTO jobs (kind, tenant_id, version_id, run_after, created_at)
+                 SELECT '{JOB_THUMBNAIL}', n.tenant_id, n.current_version_id, $1, $1 FROM nodes n
+                 WHERE n.id IN ({}) AND {missing}",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(now);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            let mut tx = self.begin_write().await?;
+            let done = q.execute(&mut *tx).await?;
+            tx.commit().await?;
+            queued += done.rows_affected();
+        }
+        Ok(queued)
     }
 }
