@@ -87,7 +87,9 @@ async fn security_policy_is_validated_and_saved_from_the_page() {
     assert_eq!(p["lockout_minutes"], 30);
     let audit = audit_actions(&s, "acme").await;
     assert!(
-        audit.iter().any(|(a, t)| a == "policy.update" && t == "acme"),
+        audit
+            .iter()
+            .any(|(a, t)| a == "policy.update" && t == "acme"),
         "{audit:?}"
     );
 }
@@ -124,9 +126,15 @@ async fn members_get_403_on_the_security_screens() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admin_unlocks_a_user_and_ends_their_sessions() {
+async fn admin_unlocks_resets_two_step_and_ends_sessions() {
     let (s, admin) = server().await;
     let bob = s.user("acme", "bob", Role::Member).await;
+    // Carol has two-step verification on.
+    let carol = s.user("acme", "carol", Role::Member).await;
+    let mut carol_browser = crate::otp::Browser::new();
+    assert_eq!(carol_browser.login(&s, &carol).await.0, StatusCode::OK);
+    carol_browser.enrol(&s).await;
+    assert_eq!(carol_browser.login(&s, &carol).await.1["next"], "otp");
     let r = call(&s, &admin, reqwest::Method::PUT, "/api/v1/tenant/policy")
         .json(&json!({"lockout_threshold": 3}))
         .send()
@@ -163,7 +171,15 @@ async fn admin_unlocks_a_user_and_ends_their_sessions() {
         StatusCode::OK
     );
     assert_eq!(me().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    // Carol signs in with her password alone again.
+    let (status, v) = crate::otp::Browser::new().login(&s, &carol).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["user"]["otp_enabled"], false, "{v}");
     let audit = audit_actions(&s, "acme").await;
+    assert!(
+        audit.iter().any(|(a, t)| a == "otp.reset" && t == "carol"),
+        "{audit:?}"
+    );
     assert!(audit.iter().any(|(a, _)| a == "user.unlock"), "{audit:?}");
     assert!(
         audit
@@ -209,7 +225,10 @@ async fn certificate_authorities_are_added_and_removed() {
         "{audit:?}"
     );
     assert_eq!(
-        audit.iter().filter(|(a, _)| a == "client_ca.delete").count(),
+        audit
+            .iter()
+            .filter(|(a, _)| a == "client_ca.delete")
+            .count(),
         1,
         "{audit:?}"
     );
@@ -217,9 +236,10 @@ async fn certificate_authorities_are_added_and_removed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn detections_page_lists_an_eicar_upload() {
-    let clamd = tokio::task::spawn_blocking(|| Clamd::start_with(ClamdLimits::default(), free_port()))
-        .await
-        .unwrap();
+    let clamd =
+        tokio::task::spawn_blocking(|| Clamd::start_with(ClamdLimits::default(), free_port()))
+            .await
+            .unwrap();
     let s = TestServer::start_scanning(Backend::Sqlite, &clamd.scan_config()).await;
     let u = s.tenant("acme", 1 << 30).await;
     let path = "/図面/ウイルス入りの見積書.com";

@@ -220,9 +220,12 @@ impl Service {
         }
         match next.judge(Some(&who.user), presented, self.now()) {
             Ok(()) => Ok(()),
-            Err(why) => Err(ServiceError::WouldLockOutCaller(crate::LockOut::OwnCertificate, format!(
-                "after this change your own request would be refused ({why}); present a certificate that stays valid, or repeat with ?confirm=true"
-            ))),
+            Err(why) => Err(ServiceError::WouldLockOutCaller(
+                crate::LockOut::OwnCertificate,
+                format!(
+                    "after this change your own request would be refused ({why}); present a certificate that stays valid, or repeat with ?confirm=true"
+                ),
+            )),
         }
     }
 }

@@ -49,7 +49,13 @@ mod tests {
 
     #[test]
     fn bad_lines_are_named_by_number() {
-        let lines = ["203.0.113.0/24", "", "10.0.0.0/33", " 2001:db8::/32 ", "office"];
+        let lines = [
+            "203.0.113.0/24",
+            "",
+            "10.0.0.0/33",
+            " 2001:db8::/32 ",
+            "office",
+        ];
         assert_eq!(
             invalid_cidr_lines(&lines),
             vec![(3, "10.0.0.0/33".to_string()), (5, "office".to_string())]

@@ -172,7 +172,7 @@ impl Service {
             return Err(ServiceError::WouldLockOutCaller(
                 crate::LockOut::OwnAddress,
                 format!(
-                "this policy would shut out your own address ({}); include it, or repeat with ?confirm=true",
+                    "this policy would shut out your own address ({}); include it, or repeat with ?confirm=true",
                     who.ip.as_deref().unwrap_or("unknown")
                 ),
             ));

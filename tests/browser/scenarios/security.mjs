@@ -7,7 +7,8 @@
 //            the reason and a "Save anyway" button (ja)
 //   confirm  "Save anyway" (by keyboard) applies it and shuts the admin out (en)
 //   member   a member gets 403 on every security screen and form (ja)
-//   unlock   unlock a locked user and end their sessions, with dialogs (ja, en)
+//   unlock   unlock a locked user, end their sessions and reset another's
+//            two-step verification, each through a dialog (ja, en)
 
 const phase = process.env.KURA_PHASE;
 
@@ -164,6 +165,15 @@ async function unlock(c) {
   c.eq((await page.locator('#notice').textContent()).trim(), '「bob」のロックを解除しました。サインインできるようになりました。', 'unlock notice');
   c.eq(await row().locator('.user-locked').count(), 0, 'no longer shown locked');
   c.eq(await row().locator('button[value="unlock"]').count(), 0, 'no unlock button any more');
+  // Carol's two-step verification.
+  const carol = () => page.locator('#users-table tr[data-login="carol"]');
+  c.eq(await carol().locator('.user-otp').count(), 1, 'carol has two-step on');
+  await carol().locator('button[value="otp_reset"]').click();
+  await dlg.waitFor({ state: 'visible' });
+  c.assert((await page.locator('#dlg-confirm-text').textContent()).includes('carol'), 'the dialog names carol');
+  await follow(page, () => page.click('#dlg-confirm button[value="ok"]'));
+  c.eq((await page.locator('#notice').textContent()).trim(), '「carol」の2段階認証をリセットしました。', 'two-step reset notice');
+  c.eq(await carol().locator('.user-otp').count(), 0, 'two-step no longer shown');
   // Escape cancels: nothing happens.
   const before = page.url();
   await row().locator('button[value="end_sessions"]').click();
@@ -179,7 +189,7 @@ async function unlock(c) {
   c.eq((await page.locator('#notice').textContent()).trim(), '「bob」の 1 件のセッションを終了しました。', 'sessions ended notice');
   await c.shot(page, 'admin-users-ja');
   await switchTo(page, 'en');
-  c.eq((await page.locator('#notice').textContent()).trim(), 'bob was signed out of 1 session(s).', 'English notice');
+  c.eq((await row().locator('button[value="end_sessions"]').textContent()).trim(), 'Sign out everywhere', 'English action');
   await c.shot(page, 'admin-users-en');
 }
 

@@ -213,14 +213,21 @@ async fn action_notice(
             .map(|u| u.login)?,
         None => String::new(),
     };
-    Some(msg.replace("{login}", &login).replace("{n}", &n.to_string()))
+    Some(
+        msg.replace("{login}", &login)
+            .replace("{n}", &n.to_string()),
+    )
 }
 
 /// Unlock, two-step reset or sign-out of user `id`: back to the admin page
 /// with a message naming the user (the service audits each).
 async fn user_action(st: &AppState, user: &UiUser, id: i64, action: &str) -> Response {
     let r = match action {
-        "unlock" => st.svc.unlock_user(&user.who, id).await.map(|()| ("unlocked", 0)),
+        "unlock" => st
+            .svc
+            .unlock_user(&user.who, id)
+            .await
+            .map(|()| ("unlocked", 0)),
         "otp_reset" => st
             .svc
             .reset_user_otp(&user.who, id)
@@ -233,9 +240,7 @@ async fn user_action(st: &AppState, user: &UiUser, id: i64, action: &str) -> Res
             .map(|n| ("sessions_ended", n)),
     };
     match r {
-        Ok((done, n)) => redirect(&format!(
-            "/ui/admin?done=user_done_{done}&user={id}&n={n}"
-        )),
+        Ok((done, n)) => redirect(&format!("/ui/admin?done=user_done_{done}&user={id}&n={n}")),
         Err(e) => outcome(Err(e)),
     }
 }

@@ -227,7 +227,11 @@ async fn show(
 }
 
 /// `GET /ui/admin/certificates[?tenant=<code>]`
-pub async fn page(State(st): State<AppState>, user: UiUser, Query(q): Query<PageQuery>) -> Response {
+pub async fn page(
+    State(st): State<AppState>,
+    user: UiUser,
+    Query(q): Query<PageQuery>,
+) -> Response {
     if let Err(r) = require_admin(&user) {
         return r;
     }

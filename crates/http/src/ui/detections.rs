@@ -67,7 +67,11 @@ fn outcome_key(source: &str) -> &'static str {
 }
 
 /// `GET /ui/admin/detections[?before=<id>][&tenant=<code>]`
-pub async fn page(State(st): State<AppState>, user: UiUser, Query(q): Query<PageQuery>) -> Response {
+pub async fn page(
+    State(st): State<AppState>,
+    user: UiUser,
+    Query(q): Query<PageQuery>,
+) -> Response {
     if let Err(r) = require_admin(&user) {
         return r;
     }

@@ -18,6 +18,7 @@ mod page;
 mod search;
 mod security;
 mod signin;
+mod sso_settings;
 mod tenant_scope;
 mod trash;
 
@@ -56,8 +57,11 @@ pub fn routes() -> Router<AppState> {
             "/ui/admin/security",
             get(security::page).post(security::save_policy),
         )
-        .route("/ui/admin/security/sso", post(security::save_sso))
-        .route("/ui/admin/security/sso/delete", post(security::delete_sso))
+        .route("/ui/admin/security/sso", post(sso_settings::save_sso))
+        .route(
+            "/ui/admin/security/sso/delete",
+            post(sso_settings::delete_sso),
+        )
         .route("/ui/admin/certificates", get(certificates::page))
         .route("/ui/admin/certificates/cas", post(certificates::add_cas))
         .route(
