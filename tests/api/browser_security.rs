@@ -85,6 +85,12 @@ async fn security_policy_is_validated_and_saved_from_the_page() {
     assert_eq!(p["password_max_age_days"], 90);
     assert_eq!(p["lockout_threshold"], 5);
     assert_eq!(p["lockout_minutes"], 30);
+    // The refused single sign-on set-up saved nothing.
+    let r = call(&s, &u, reqwest::Method::GET, "/api/v1/tenant/sso")
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::NOT_FOUND, "not_found").await;
     let audit = audit_actions(&s, "acme").await;
     assert!(
         audit

@@ -80,6 +80,17 @@ async function save(c) {
   c.eq(await page.getAttribute('#sso-secret', 'type'), 'password', 'secret is a password field');
   c.eq(await page.inputValue('#sso-secret'), '', 'no secret rendered');
   await c.shot(page, 'security-sso-en');
+  // A refused SSO set-up: explained, the typed secret never sent back.
+  await page.fill('#sso-issuer', 'http://127.0.0.1:9/plain-http');
+  await page.fill('#sso-client-id', 'kura-acme');
+  await page.fill('#sso-secret', 'typed-secret-must-not-come-back');
+  await follow(page, () => page.click('#save-sso'));
+  c.eq((await page.locator('#sso-error').textContent()).trim(), 'Check the values: the issuer must be an https URL, the client ID and secret must not be empty.', 'SSO refusal explained');
+  c.eq(await page.inputValue('#sso-issuer'), 'http://127.0.0.1:9/plain-http', 'issuer kept');
+  c.eq(await page.inputValue('#sso-secret'), '', 'secret not rendered back');
+  c.assert(!(await page.content()).includes('typed-secret-must-not-come-back'), 'secret nowhere in the page');
+  await page.locator('#sso').scrollIntoViewIfNeeded();
+  await c.shot(page, 'security-sso-error-en');
   await switchTo(page, 'ja');
   c.eq((await page.locator('h1').textContent()).trim(), 'セキュリティポリシー', 'Japanese title');
   await c.shot(page, 'security-saved-ja');

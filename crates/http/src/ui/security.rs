@@ -228,7 +228,7 @@ fn num_fields(
                 value: v
                     .nums
                     .iter()
-                    .find(|(n, _)| n == name)
+                    .find(|(n, _)| *n == name)
                     .map(|(_, x)| x.clone())
                     .unwrap_or_default(),
                 min,
@@ -236,7 +236,7 @@ fn num_fields(
                 hint,
                 error: errors
                     .iter()
-                    .find(|(n, _)| n == name)
+                    .find(|(n, _)| *n == name)
                     .map(|(_, e)| e.clone()),
                 optional,
             }
