@@ -10,7 +10,7 @@ use super::format;
 use super::i18n::Tr;
 use super::page::{Chrome, error_page, redirect, render};
 use super::security::lockout_text;
-use super::tenant_scope::{Scope, require_admin};
+use super::tenant_scope::{Scope, refuse_non_admin};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -232,7 +232,7 @@ pub async fn page(
     user: UiUser,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    if let Err(r) = require_admin(&user) {
+    if let Some(r) = refuse_non_admin(&user) {
         return r;
     }
     let scope = Scope::new(q.tenant.as_deref());
@@ -289,7 +289,7 @@ pub async fn add_cas(
     State(st): State<AppState>,
     UiForm { user, form }: UiForm<CertForm>,
 ) -> Response {
-    if let Err(r) = require_admin(&user) {
+    if let Some(r) = refuse_non_admin(&user) {
         return r;
     }
     let scope = Scope::new(Some(&form.tenant));
@@ -315,7 +315,7 @@ pub async fn delete_ca(
     Path(id): Path<i64>,
     UiForm { user, form }: UiForm<CertForm>,
 ) -> Response {
-    if let Err(r) = require_admin(&user) {
+    if let Some(r) = refuse_non_admin(&user) {
         return r;
     }
     let scope = Scope::new(Some(&form.tenant));
@@ -340,7 +340,7 @@ pub async fn set_crl(
     State(st): State<AppState>,
     UiForm { user, form }: UiForm<CertForm>,
 ) -> Response {
-    if let Err(r) = require_admin(&user) {
+    if let Some(r) = refuse_non_admin(&user) {
         return r;
     }
     let scope = Scope::new(Some(&form.tenant));
@@ -376,7 +376,7 @@ pub async fn delete_crl(
     State(st): State<AppState>,
     UiForm { user, form }: UiForm<CertForm>,
 ) -> Response {
-    if let Err(r) = require_admin(&user) {
+    if let Some(r) = refuse_non_admin(&user) {
         return r;
     }
     let scope = Scope::new(Some(&form.tenant));
@@ -393,7 +393,7 @@ pub async fn set_user_match(
     State(st): State<AppState>,
     UiForm { user, form }: UiForm<CertForm>,
 ) -> Response {
-    if let Err(r) = require_admin(&user) {
+    if let Some(r) = refuse_non_admin(&user) {
         return r;
     }
     let scope = Scope::new(Some(&form.tenant));

@@ -9,7 +9,7 @@ use super::auth::UiUser;
 use super::format;
 use super::i18n::Tr;
 use super::page::{Chrome, error_page, render};
-use super::tenant_scope::{Scope, require_admin};
+use super::tenant_scope::{Scope, refuse_non_admin};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -72,7 +72,7 @@ pub async fn page(
     user: UiUser,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    if let Err(r) = require_admin(&user) {
+    if let Some(r) = refuse_non_admin(&user) {
         return r;
     }
     let t = user.t;

@@ -10,7 +10,7 @@ use super::format;
 use super::i18n::Tr;
 use super::page::{Chrome, error_page, redirect, render};
 use super::sso_settings::{SsoSection, stored_sso};
-use super::tenant_scope::{Scope, require_admin};
+use super::tenant_scope::{Scope, refuse_non_admin};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -337,7 +337,7 @@ pub async fn page(
     user: UiUser,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    if let Err(r) = require_admin(&user) {
+    if let Some(r) = refuse_non_admin(&user) {
         return r;
     }
     let scope = Scope::new(q.tenant.as_deref());
@@ -392,7 +392,7 @@ pub async fn save_policy(
     State(st): State<AppState>,
     UiForm { user, form }: UiForm<PolicyForm>,
 ) -> Response {
-    if let Err(r) = require_admin(&user) {
+    if let Some(r) = refuse_non_admin(&user) {
         return r;
     }
     let t = user.t;

@@ -7,7 +7,7 @@ use super::auth::{CsrfField, UiForm, UiUser};
 use super::format;
 use super::page::{error_page, redirect};
 use super::security::{Shown, lockout_text, show};
-use super::tenant_scope::{Scope, require_admin};
+use super::tenant_scope::{Scope, refuse_non_admin};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -111,7 +111,7 @@ pub async fn save_sso(
     State(st): State<AppState>,
     UiForm { user, form }: UiForm<SsoForm>,
 ) -> Response {
-    if let Err(r) = require_admin(&user) {
+    if let Some(r) = refuse_non_admin(&user) {
         return r;
     }
     let t = user.t;
@@ -160,7 +160,7 @@ pub async fn delete_sso(
     State(st): State<AppState>,
     UiForm { user, form }: UiForm<ConfirmForm>,
 ) -> Response {
-    if let Err(r) = require_admin(&user) {
+    if let Some(r) = refuse_non_admin(&user) {
         return r;
     }
     let t = user.t;

@@ -52,14 +52,13 @@ fn encode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-/// Members and guests get a 403 page; tenant admins and the operator pass.
-pub fn require_admin(user: &UiUser) -> Result<(), Response> {
-    if user.is_admin() {
-        Ok(())
-    } else {
-        Err(error_page(
+/// The 403 page for members and guests; `None` for tenant admins and the
+/// operator.
+pub fn refuse_non_admin(user: &UiUser) -> Option<Response> {
+    (!user.is_admin()).then(|| {
+        error_page(
             user.t,
             &ServiceError::Forbidden("tenant administrators only".into()),
-        ))
-    }
+        )
+    })
 }
