@@ -132,6 +132,36 @@ async fn members_get_403_on_the_security_screens() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_sets_a_tenants_policy() {
+    let (s, _admin) = server().await;
+    let boot = s
+        .svc
+        .ensure_operator()
+        .await
+        .unwrap()
+        .expect("a fresh server has no operator yet");
+    let op = TestUser {
+        tenant: boot.tenant,
+        login: boot.login,
+        password: boot.password,
+        token: String::new(),
+    };
+    phase(&s, &op, "security", "operator", &[]).await;
+    // Set on acme (from an address outside its new allowlist: the operator
+    // is not shut out of another tenant, so no confirmation was needed).
+    let token = operator(&s).await;
+    let p = get_json(&s, &token, "/api/v1/tenants/acme/policy").await;
+    assert_eq!(p["otp_required"], true);
+    assert_eq!(p["ip_allowlist"], json!(["198.51.100.0/24"]));
+    let mine = get_json(&s, &token, "/api/v1/tenant/policy").await;
+    assert_eq!(
+        mine["otp_required"], false,
+        "the operator's own tenant is unchanged"
+    );
+    assert_eq!(mine["ip_allowlist"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_unlocks_resets_two_step_and_ends_sessions() {
     let (s, admin) = server().await;
     let bob = s.user("acme", "bob", Role::Member).await;

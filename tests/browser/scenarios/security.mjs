@@ -9,6 +9,8 @@
 //   member   a member gets 403 on every security screen and form (ja)
 //   unlock   unlock a locked user, end their sessions and reset another's
 //            two-step verification, each through a dialog (ja, en)
+//   operator the operator opens a tenant's policy from the tenants page and
+//            requires two-step verification there (en)
 
 const phase = process.env.KURA_PHASE;
 
@@ -204,7 +206,25 @@ async function unlock(c) {
   await c.shot(page, 'admin-users-en');
 }
 
-const phases = { invalid, save, lockout, confirm, member, unlock };
+async function operator(c) {
+  const { page } = await c.newPage('en-US');
+  await c.signIn(page);
+  await follow(page, () => page.click('.mainnav a[href="/ui/operator"]'));
+  const row = page.locator('#tenants-table tr[data-code="acme"]');
+  await follow(page, () => row.locator('a[href="/ui/admin/security?tenant=acme"]').click());
+  c.eq((await page.locator('.scope code').textContent()).trim(), 'acme', 'the tenant is named');
+  c.eq(await page.inputValue('#policy-form input[name="tenant"]'), 'acme', 'the form keeps the tenant');
+  await page.check('#f-otp_required');
+  await page.fill('#f-ip_allowlist', '198.51.100.0/24');
+  await follow(page, () => page.click('#save-policy'));
+  c.assert(/done=policy_saved&tenant=acme/.test(page.url()), `saved for acme: ${page.url()}`);
+  c.assert(await page.isChecked('#f-otp_required'), 'acme requires two-step now');
+  c.eq(await page.inputValue('#f-ip_allowlist'), '198.51.100.0/24', 'acme allowlist shown');
+  c.eq(await page.getAttribute('#nav-detections', 'href'), '/ui/admin/detections?tenant=acme', 'sub-navigation keeps the tenant');
+  await c.shot(page, 'security-operator-en');
+}
+
+const phases = { invalid, save, lockout, confirm, member, unlock, operator };
 
 export default async function (c) {
   const run = phases[phase];
