@@ -18,13 +18,13 @@ both!(
 );
 
 /// A browser: a cookie jar and the CSRF token of its session.
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     csrf: String,
 }
 
 impl Browser {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             http: cookie_client(),
             csrf: String::new(),
@@ -32,7 +32,7 @@ impl Browser {
     }
 
     /// `POST /api/v1/session`; keeps the CSRF token of the answer.
-    async fn login(&mut self, s: &TestServer, u: &TestUser) -> (StatusCode, Value) {
+    pub(crate) async fn login(&mut self, s: &TestServer, u: &TestUser) -> (StatusCode, Value) {
         let r = self
             .http
             .post(s.url("/api/v1/session"))
@@ -73,7 +73,7 @@ impl Browser {
     }
 
     /// Enrols with the current code; returns the secret and recovery codes.
-    async fn enrol(&mut self, s: &TestServer) -> (String, Vec<String>) {
+    pub(crate) async fn enrol(&mut self, s: &TestServer) -> (String, Vec<String>) {
         let r = self
             .req(s, Method::POST, "/api/v1/me/otp")
             .send()

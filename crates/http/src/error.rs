@@ -54,7 +54,7 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         | E::PasswordExpired
         | E::ClientCertificateRequired(_) => StatusCode::FORBIDDEN,
         E::AccountLocked => StatusCode::LOCKED,
-        E::WouldLockOutCaller(_) => StatusCode::CONFLICT,
+        E::WouldLockOutCaller(..) => StatusCode::CONFLICT,
         E::InvalidResetToken => StatusCode::BAD_REQUEST,
         E::SsoRequired | E::SsoFailed(_) => StatusCode::FORBIDDEN,
         E::SsoProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
@@ -127,6 +127,9 @@ impl IntoResponse for ApiError {
             ServiceError::InvalidCsv(errors) => Some(serde_json::json!({ "errors": errors })),
             ServiceError::OffsetMismatch { expected } => {
                 Some(serde_json::json!({ "offset": expected }))
+            }
+            ServiceError::WouldLockOutCaller(reason, _) => {
+                Some(serde_json::json!({ "reason": reason.as_str() }))
             }
             ServiceError::UploadTooLarge { max } => Some(serde_json::json!({ "max_bytes": max })),
             ServiceError::NameNotEncodable(paths) => Some(serde_json::json!({ "paths": paths })),

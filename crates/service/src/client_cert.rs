@@ -214,14 +214,18 @@ impl Service {
         }
         if next.cas.is_empty() {
             return Err(ServiceError::WouldLockOutCaller(
+                crate::LockOut::NoClientCa,
                 "client certificates would be required, but this tenant has no CA certificate, so nobody could sign in; upload your CA first, or repeat with ?confirm=true".into(),
             ));
         }
         match next.judge(Some(&who.user), presented, self.now()) {
             Ok(()) => Ok(()),
-            Err(why) => Err(ServiceError::WouldLockOutCaller(format!(
-                "after this change your own request would be refused ({why}); present a certificate that stays valid, or repeat with ?confirm=true"
-            ))),
+            Err(why) => Err(ServiceError::WouldLockOutCaller(
+                crate::LockOut::OwnCertificate,
+                format!(
+                    "after this change your own request would be refused ({why}); present a certificate that stays valid, or repeat with ?confirm=true"
+                ),
+            )),
         }
     }
 }

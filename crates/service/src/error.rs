@@ -4,6 +4,34 @@ use kura_core::CoreError;
 use kura_db::DbError;
 use kura_storage::StorageError;
 
+/// What a refused change would shut out (`would_lock_out_caller`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockOut {
+    /// The caller's own address would not be allowed.
+    OwnAddress,
+    /// Single sign-on only, but the tenant has no provider.
+    NoSsoProvider,
+    /// Single sign-on only, but the caller did not sign in through it.
+    NotSignedInWithSso,
+    /// Client certificates required, but the tenant trusts no CA.
+    NoClientCa,
+    /// The caller's own client certificate would be refused.
+    OwnCertificate,
+}
+
+impl LockOut {
+    /// The stable reason code (problem+json `reason`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OwnAddress => "own_address",
+            Self::NoSsoProvider => "no_sso_provider",
+            Self::NotSignedInWithSso => "not_signed_in_with_sso",
+            Self::NoClientCa => "no_client_ca",
+            Self::OwnCertificate => "own_certificate",
+        }
+    }
+}
+
 /// Why a use case refused or failed. `code()` is part of the public API.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -70,8 +98,9 @@ pub enum ServiceError {
         "this account is locked after too many failed sign-ins; try again later or ask your administrator to unlock it"
     )]
     AccountLocked,
-    #[error("{0}")]
-    WouldLockOutCaller(String),
+    /// Why, as a stable reason (for translated messages), and the detail.
+    #[error("{1}")]
+    WouldLockOutCaller(LockOut, String),
     #[error("{0}")]
     ClientCertificateRequired(String),
     #[error("this password has expired; sign in again with a new_password to change it")]
@@ -164,7 +193,7 @@ impl ServiceError {
             Self::AccountLocked => "account_locked",
             Self::TooManyAttempts(_) => "too_many_attempts",
             Self::PasswordExpired => "password_expired",
-            Self::WouldLockOutCaller(_) => "would_lock_out_caller",
+            Self::WouldLockOutCaller(..) => "would_lock_out_caller",
             Self::ClientCertificateRequired(_) => "client_certificate_required",
             Self::InvalidResetToken => "invalid_reset_token",
             Self::SsoRequired => "sso_required",

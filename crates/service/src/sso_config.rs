@@ -221,6 +221,7 @@ impl Service {
         let t = self.sso_tenant(who, code).await?;
         if t.sso_only && !confirm {
             return Err(ServiceError::WouldLockOutCaller(
+                crate::LockOut::NoSsoProvider,
                 "this tenant allows single sign-on only: without a provider no member could sign in; turn sso_only off first, or repeat with ?confirm=true".into(),
             ));
         }
@@ -251,6 +252,7 @@ impl Service {
             Ok(_) => {}
             Err(DbError::NotFound) => {
                 return Err(ServiceError::WouldLockOutCaller(
+                    crate::LockOut::NoSsoProvider,
                     "no single sign-on provider is set up for this tenant, so nobody could sign in; set one up (PUT /api/v1/tenant/sso) first, or repeat with ?confirm=true".into(),
                 ));
             }
@@ -269,6 +271,7 @@ impl Service {
             return Ok(());
         }
         Err(ServiceError::WouldLockOutCaller(
+            crate::LockOut::NotSignedInWithSso,
             "you did not sign in through single sign-on, so with sso_only you could not sign in with your password again; sign in through SSO first to check it works, or repeat with ?confirm=true".into(),
         ))
     }

@@ -47,7 +47,23 @@ fn shown(list: Option<&[IpNet]>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn range(name: &str, v: i64, lo: i64, hi: i64) -> Result<()> {
+/// The allowed range (inclusive) of each numeric policy field, by its name in
+/// the policy document; forms show them, `set_tenant_policy` enforces them.
+pub fn policy_range(field: &str) -> Option<(i64, i64)> {
+    let floor = i64::try_from(crate::admin::MIN_PASSWORD_FLOOR).unwrap_or(8);
+    match field {
+        "password_min_length" => Some((floor, 128)),
+        "lockout_threshold" => Some((0, 100)),
+        "lockout_minutes" => Some((1, 1440)),
+        "password_max_age_days" => Some((1, 3650)),
+        "session_idle_minutes" => Some((5, 10_080)),
+        "session_max_hours" => Some((1, 8_760)),
+        _ => None,
+    }
+}
+
+fn range(name: &str, v: i64) -> Result<()> {
+    let (lo, hi) = policy_range(name).unwrap_or((i64::MIN, i64::MAX));
     if (lo..=hi).contains(&v) {
         Ok(())
     } else {
@@ -136,28 +152,30 @@ impl Service {
         next.client_cert_required = change
             .client_cert_required
             .unwrap_or(t.client_cert_required);
-        let floor = i64::try_from(crate::admin::MIN_PASSWORD_FLOOR).unwrap_or(8);
-        range("password_min_length", next.password_min_length, floor, 128)?;
-        range("lockout_threshold", next.lockout_threshold, 0, 100)?;
-        range("lockout_minutes", next.lockout_minutes, 1, 1440)?;
+        range("password_min_length", next.password_min_length)?;
+        range("lockout_threshold", next.lockout_threshold)?;
+        range("lockout_minutes", next.lockout_minutes)?;
         if let Some(d) = next.password_max_age_days {
-            range("password_max_age_days", d, 1, 3650)?;
+            range("password_max_age_days", d)?;
         }
         if let Some(m) = next.session_idle_minutes {
-            range("session_idle_minutes", m, 5, 10_080)?;
+            range("session_idle_minutes", m)?;
         }
         if let Some(h) = next.session_max_hours {
-            range("session_max_hours", h, 1, 8_760)?;
+            range("session_max_hours", h)?;
         }
         self.check_sso_only_change(who, &t, next.sso_only, confirm)
             .await?;
         let own = t.id == who.tenant_id();
         let ip = who.ip.as_deref().and_then(|s| s.parse().ok());
         if own && !confirm && !next.ip_allowed(who.user.role, ip) {
-            return Err(ServiceError::WouldLockOutCaller(format!(
-                "this policy would shut out your own address ({}); include it, or repeat with ?confirm=true",
-                who.ip.as_deref().unwrap_or("unknown")
-            )));
+            return Err(ServiceError::WouldLockOutCaller(
+                crate::LockOut::OwnAddress,
+                format!(
+                    "this policy would shut out your own address ({}); include it, or repeat with ?confirm=true",
+                    who.ip.as_deref().unwrap_or("unknown")
+                ),
+            ));
         }
         if own && !confirm && next.client_cert_required {
             let trust = self.client_trust(t.id).await?;

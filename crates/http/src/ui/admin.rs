@@ -1,5 +1,6 @@
 //! The tenant administrator's page: usage against capacity, and users
-//! (create, change role, disable or enable, password reset).
+//! (create, change role, disable or enable, password reset, unlock after
+//! failed sign-ins, reset two-step verification, end all sessions).
 
 use super::auth::{CsrfField, UiForm, UiUser};
 use super::format;
@@ -26,6 +27,14 @@ pub struct UserRow {
     pub choices: Vec<(&'static str, &'static str, bool)>,
     pub active: bool,
     pub me: bool,
+    /// Locked after too many failed sign-ins (until a time still ahead).
+    pub locked: bool,
+    /// Signs in with a one-time passcode.
+    pub otp: bool,
+    /// Confirmation texts of the unlock, two-step reset and sign-out actions.
+    pub unlock_text: String,
+    pub otp_text: String,
+    pub sessions_text: String,
 }
 
 #[derive(Template)]
@@ -33,23 +42,29 @@ pub struct UserRow {
 struct AdminPage<'a> {
     t: Tr,
     c: Chrome,
+    /// For the administration sub-navigation (always the caller's own tenant).
+    tq: String,
+    tenant: String,
     used_text: String,
     capacity_text: String,
     percent: i64,
     files: String,
     folders: String,
     users: Vec<UserRow>,
-    notice: Option<&'a str>,
+    notice: Option<String>,
     error: Option<&'a str>,
     /// A password-reset token just made, and for whom.
     reset: Option<(String, String)>,
 }
 
-/// `?done=<message>` or `?error=<code>` after a form post.
+/// `?done=<message>` or `?error=<code>` after a form post; `user` and `n`
+/// fill in the message of a user action.
 #[derive(Deserialize, Default)]
 pub struct Outcome {
     done: Option<String>,
     error: Option<String>,
+    user: Option<i64>,
+    n: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -80,7 +95,8 @@ pub struct EditUserForm {
     csrf: String,
     role: Option<String>,
     status: Option<String>,
-    /// `reset`: make a password-reset token.
+    /// `reset`: make a password-reset token; `unlock`, `otp_reset`,
+    /// `end_sessions`: the actions of the same name.
     action: Option<String>,
 }
 
@@ -111,16 +127,24 @@ fn role_label(r: Role) -> &'static str {
 async fn show(
     st: &AppState,
     user: &UiUser,
-    notice: Option<&str>,
+    notice: Option<String>,
     error: Option<&str>,
     reset: Option<(String, String)>,
 ) -> Result<Response, ServiceError> {
     let usage = st.svc.usage(&user.who, None).await?;
     let users = st.svc.list_users(&user.who).await?;
-    let lang = user.t.0;
+    let t = user.t;
+    let lang = t.0;
+    let now = st.svc.now_ms();
+    let text = |key: &str, login: &str| t.get(key).replace("{login}", login);
     let users = users
         .iter()
         .map(|u| UserRow {
+            locked: u.locked_until.is_some_and(|until| until > now),
+            otp: u.otp_enabled,
+            unlock_text: text("admin.user_unlock_text", &u.login),
+            otp_text: text("admin.user_otp_reset_text", &u.login),
+            sessions_text: text("admin.user_end_sessions_text", &u.login),
             id: u.id,
             login: u.login.clone(),
             name: u.display_name.clone(),
@@ -138,6 +162,8 @@ async fn show(
     Ok(render(&AdminPage {
         t: user.t,
         c: Chrome::of(user, "admin", "/ui/admin"),
+        tq: String::new(),
+        tenant: String::new(),
         used_text: format::size(usage.used_bytes, lang),
         capacity_text: format::size(usage.capacity_bytes, lang),
         percent: format::percent(usage.used_bytes, usage.capacity_bytes),
@@ -153,14 +179,69 @@ async fn show(
 /// `GET /ui/admin`
 pub async fn page(State(st): State<AppState>, user: UiUser, Query(q): Query<Outcome>) -> Response {
     let t = user.t;
-    let notice = q
-        .done
-        .as_deref()
-        .and_then(|d| t.lookup(&format!("admin.done.{d}")));
+    let notice = match q.done.as_deref() {
+        Some(d) if d.starts_with("user_done_") => {
+            action_notice(&st, &user, d, q.user, q.n.unwrap_or(0)).await
+        }
+        Some(d) => t.lookup(&format!("admin.done.{d}")).map(str::to_string),
+        None => None,
+    };
     let error = q.error.as_deref().map(|c| t.error(c));
     match show(&st, &user, notice, error, None).await {
         Ok(r) => r,
         Err(e) => error_page(t, &e),
+    }
+}
+
+/// The message after an unlock, two-step reset or sign-out, naming the user.
+async fn action_notice(
+    st: &AppState,
+    user: &UiUser,
+    done: &str,
+    id: Option<i64>,
+    n: u64,
+) -> Option<String> {
+    let msg = user.t.lookup(&format!("admin.{done}"))?;
+    let login = match id {
+        Some(id) => st
+            .svc
+            .list_users(&user.who)
+            .await
+            .ok()?
+            .into_iter()
+            .find(|u| u.id == id)
+            .map(|u| u.login)?,
+        None => String::new(),
+    };
+    Some(
+        msg.replace("{login}", &login)
+            .replace("{n}", &n.to_string()),
+    )
+}
+
+/// Unlock, two-step reset or sign-out of user `id`: back to the admin page
+/// with a message naming the user (the service audits each).
+async fn user_action(st: &AppState, user: &UiUser, id: i64, action: &str) -> Response {
+    let r = match action {
+        "unlock" => st
+            .svc
+            .unlock_user(&user.who, id)
+            .await
+            .map(|()| ("unlocked", 0)),
+        "otp_reset" => st
+            .svc
+            .reset_user_otp(&user.who, id)
+            .await
+            .map(|()| ("otp_reset", 0)),
+        _ => st
+            .svc
+            .end_user_sessions(&user.who, id)
+            .await
+            .map(|n| ("sessions_ended", n)),
+    };
+    match r {
+        Ok((done, n)) => redirect(&format!("/ui/admin?done=user_done_{done}&user={id}&n={n}")),
+        Err(e) => outcome(Err(e)),
     }
 }
 
@@ -205,6 +286,9 @@ pub async fn edit_user(
     Path(id): Path<i64>,
     UiForm { user, form }: UiForm<EditUserForm>,
 ) -> Response {
+    if let Some(a @ ("unlock" | "otp_reset" | "end_sessions")) = form.action.as_deref() {
+        return user_action(&st, &user, id, a).await;
+    }
     if form.action.as_deref() == Some("reset") {
         let made = async {
             let target = st
@@ -219,7 +303,7 @@ pub async fn edit_user(
         };
         return match made.await {
             Ok(reset) => {
-                let notice = user.t.lookup("admin.done.reset");
+                let notice = user.t.lookup("admin.done.reset").map(str::to_string);
                 match show(&st, &user, notice, None, Some(reset)).await {
                     Ok(r) => r,
                     Err(e) => error_page(user.t, &e),

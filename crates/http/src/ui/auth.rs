@@ -21,6 +21,8 @@ pub struct UiUser {
     pub t: Tr,
     /// The session cookie's secret (to end the session).
     pub secret: String,
+    /// The client certificate of this request (for lock-out checks).
+    pub cert: Option<kura_service::ClientCert>,
 }
 
 /// True for requests made by htmx (they want fragments, not pages).
@@ -71,6 +73,7 @@ impl FromRequestParts<AppState> for UiUser {
                     csrf,
                     t,
                     secret: secret.to_string(),
+                    cert,
                 })
             }
             Err(ServiceError::Unauthenticated | ServiceError::Expired) => Err(to_sign_in(parts)),

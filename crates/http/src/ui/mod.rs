@@ -7,14 +7,19 @@ mod admin;
 mod assets;
 mod attributes;
 mod auth;
+mod certificates;
 mod csp;
+mod detections;
 mod explorer;
 mod format;
 mod i18n;
 mod operator;
 mod page;
 mod search;
+mod security;
 mod signin;
+mod sso_settings;
+mod tenant_scope;
 mod trash;
 
 use crate::state::AppState;
@@ -48,6 +53,31 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/admin", get(admin::page))
         .route("/ui/admin/users", post(admin::create_user))
         .route("/ui/admin/users/{id}", post(admin::edit_user))
+        .route(
+            "/ui/admin/security",
+            get(security::page).post(security::save_policy),
+        )
+        .route("/ui/admin/security/sso", post(sso_settings::save_sso))
+        .route(
+            "/ui/admin/security/sso/delete",
+            post(sso_settings::delete_sso),
+        )
+        .route("/ui/admin/certificates", get(certificates::page))
+        .route("/ui/admin/certificates/cas", post(certificates::add_cas))
+        .route(
+            "/ui/admin/certificates/cas/{id}/delete",
+            post(certificates::delete_ca),
+        )
+        .route("/ui/admin/certificates/crl", post(certificates::set_crl))
+        .route(
+            "/ui/admin/certificates/crl/delete",
+            post(certificates::delete_crl),
+        )
+        .route(
+            "/ui/admin/certificates/user-match",
+            post(certificates::set_user_match),
+        )
+        .route("/ui/admin/detections", get(detections::page))
         .route("/ui/attributes", get(attributes::page))
         .route("/ui/search", get(search::page))
         .route("/ui/operator", get(operator::page))

@@ -63,6 +63,15 @@ impl Chrome {
         format!("/ui/lang/{lang}?back={back}")
     }
 
+    /// `aria-current` value for an administration sub-page (by its path).
+    pub fn sub(&self, path: &str) -> &'static str {
+        if self.here.split('?').next() == Some(path) {
+            "page"
+        } else {
+            "false"
+        }
+    }
+
     /// `aria-current` value for a navigation entry.
     pub fn current(&self, section: &str) -> &'static str {
         if self.section == section {
