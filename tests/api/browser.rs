@@ -20,7 +20,12 @@ fn shots_dir() -> String {
 
 /// Runs `node tests/browser/run.mjs <scenario>` against the server; panics
 /// with the scenario's output if it fails. Returns its standard output.
-async fn scenario(s: &TestServer, u: &TestUser, name: &str, extra: &[(&str, String)]) -> String {
+pub(crate) async fn scenario(
+    s: &TestServer,
+    u: &TestUser,
+    name: &str,
+    extra: &[(&str, String)],
+) -> String {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/browser");
     assert!(
         std::path::Path::new(dir)
@@ -59,7 +64,7 @@ async fn scenario(s: &TestServer, u: &TestUser, name: &str, extra: &[(&str, Stri
     stdout
 }
 
-async fn server() -> (TestServer, TestUser) {
+pub(crate) async fn server() -> (TestServer, TestUser) {
     let s = TestServer::start(Backend::Sqlite).await;
     let u = s.tenant("acme", 10 << 30).await;
     (s, u)

@@ -15,6 +15,7 @@ mod admin;
 mod attributes;
 mod auth;
 mod browser;
+mod browser_account;
 mod client_cert;
 mod crash;
 mod files;

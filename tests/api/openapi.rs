@@ -157,6 +157,7 @@ fn all_service_errors() -> Vec<ServiceError> {
         ServiceError::Quarantined(s(), s()),
         ServiceError::IpNotAllowed(s()),
         ServiceError::AccountLocked,
+        ServiceError::PasswordRejected(kura_service::PasswordProblem::Common),
         ServiceError::TooManyAttempts(1),
         ServiceError::PasswordExpired,
         ServiceError::InvalidResetToken,
@@ -193,6 +194,7 @@ fn expected_status(e: &ServiceError) -> u16 {
         E::InvalidName(_)
         | E::InvalidPath(_)
         | E::InvalidInput(_)
+        | E::PasswordRejected(_)
         | E::LengthMismatch { .. }
         | E::UploadAborted(_) => 400,
         E::Unauthenticated
