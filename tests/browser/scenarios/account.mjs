@@ -11,6 +11,14 @@ async function submit(page, selector) {
   await Promise.all([page.waitForLoadState('load'), page.click(`${selector} button[type=submit]`)]);
 }
 
+/** A screenshot of the whole page (it scrolls inside <main>, so a tall
+ *  window rather than Playwright's fullPage). */
+async function tall(c, page, name) {
+  await page.setViewportSize({ width: 1280, height: 1700 });
+  await c.shot(page, name);
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
 /** GET /api/v1/me with a bearer token: the status. */
 async function meWith(c, token) {
   const r = await fetch(`${c.base}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
@@ -30,6 +38,7 @@ export default async function (c) {
     c.eq(await page.textContent('h1'), 'アカウント', 'Japanese heading');
     c.eq(await page.getAttribute('#account-link', 'aria-current'), 'page', 'header link is current');
     await c.shot(page, 'account-ja');
+    await tall(c, page, 'account-full-ja');
     // Signed out, so the English part below sees two sessions only.
     await Promise.all([page.waitForURL(/\/ui\/signin/), page.click('#signout')]);
     await context.close();
@@ -57,22 +66,29 @@ export default async function (c) {
   c.eq(await page.textContent('#account-notice[role=status]'), 'The session has ended.', 'session ended notice');
   c.eq(await rows.count(), 1, 'one session left');
 
-  // A token: shown once with a copy button; it works until revoked.
+  // A token: shown once with a copy button; it works until revoked. (The
+  // test's own API token is listed already.)
+  const tokenRows = page.locator('#tokens-table tbody tr');
+  const before = await tokenRows.count();
   await page.fill('#token-name', 'backup <script>');
   await submit(page, '#token-form');
   const token = (await page.textContent('#new-token')).trim();
   c.assert(token.length > 20, `token shown: ${token}`);
   c.log(`TOKEN=${token}`);
-  c.eq(await page.textContent('#tokens-table td.wrap'), 'backup <script>', 'the name is text');
+  const mine = tokenRows.filter({ hasText: 'backup <script>' });
+  c.eq(await mine.count(), 1, 'the new token is listed, its name as text');
+  c.eq(await tokenRows.count(), before + 1, 'one more token');
   await page.click('#new-token-copy');
   c.eq(await page.evaluate(() => navigator.clipboard.readText()), token, 'copied to the clipboard');
   await c.shot(page, 'account-token-en');
+  await tall(c, page, 'account-full-en');
   c.eq(await meWith(c, token), 200, 'the token works');
   await page.goto(`${c.base}/ui/account`);
   c.assert(!(await page.content()).includes(token), 'the token is not shown again');
-  await Promise.all([page.waitForLoadState('load'), page.click('#tokens-table button')]);
+  await Promise.all([page.waitForLoadState('load'), mine.locator('button').click()]);
   c.eq(await page.textContent('#account-notice'), 'The token is revoked; it no longer works.', 'revoked notice');
-  c.eq(await page.locator('#tokens-table').count(), 0, 'no tokens listed');
+  c.eq(await mine.count(), 0, 'the revoked token is no longer listed');
+  c.eq(await tokenRows.count(), before, 'the others stay');
   c.eq(await meWith(c, token), 401, 'the revoked token is refused');
 
   // Two-step verification on: QR code, secret, first code, codes once.

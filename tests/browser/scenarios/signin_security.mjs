@@ -114,11 +114,14 @@ async function reset(c) {
   const old = await attempt(c.env('KURA_EXPIRED_TOKEN'), newPw);
   c.assert(unknown && unknown.includes('not valid'), `bad token message: ${unknown}`);
   c.eq(old, unknown, 'an expired token gets the same message as an unknown one');
+  c.eq(await page.inputValue('#reset-token'), '', 'a bad token is not kept');
   await c.shot(page, 'reset-error-en');
   const good = c.env('KURA_RESET_TOKEN');
   c.eq(await attempt(good, newPw, `${newPw}x`), 'The two new passwords are not the same.', 'mismatch');
   const weak = await attempt(good, 'short');
   c.assert(weak.includes('at least 12 characters'), `policy message: ${weak}`);
+  c.eq(await page.inputValue('#reset-token'), good, 'the token stays after a password refusal');
+  c.eq(await page.inputValue('#reset-new'), '', 'the password does not');
   c.eq(await attempt(good, newPw), null, 'accepted');
   c.assert(page.url().includes('/ui/signin?done=password_reset'), `back to sign-in (at ${page.url()})`);
   c.eq(await page.textContent('#signin-notice'), 'Your new password is set. Sign in with it.', 'notice');

@@ -21,6 +21,8 @@ struct ResetPage {
     t: Tr,
     c: Chrome,
     error: Option<String>,
+    /// The token typed, kept when the refusal was about the password.
+    token: String,
 }
 
 #[derive(Deserialize)]
@@ -42,7 +44,12 @@ pub async fn page(State(st): State<AppState>, req: Request) -> Response {
     let (token, fresh) = form_token(&parts);
     let mut c = Chrome::anonymous("/ui/reset");
     c.csrf = token.clone();
-    let page = ResetPage { t, c, error: None };
+    let page = ResetPage {
+        t,
+        c,
+        error: None,
+        token: String::new(),
+    };
     with_form_cookie(render(&page), &token, fresh, is_https(&parts, &st))
 }
 
@@ -54,13 +61,14 @@ pub async fn submit(State(st): State<AppState>, req: Request) -> Response {
         return StatusCode::BAD_REQUEST.into_response();
     };
     let (token, fresh) = form_token(&parts);
-    let again = |error: String, status: StatusCode| {
+    let again = |error: String, keep: bool, status: StatusCode| {
         let mut c = Chrome::anonymous("/ui/reset");
         c.csrf = token.clone();
         let page = ResetPage {
             t,
             c,
             error: Some(error),
+            token: if keep { f.token.clone() } else { String::new() },
         };
         with_form_cookie(
             (status, render(&page)).into_response(),
@@ -70,10 +78,14 @@ pub async fn submit(State(st): State<AppState>, req: Request) -> Response {
         )
     };
     if !form_token_ok(&parts, &f.csrf) {
-        return again(t.error("csrf_failed").into(), StatusCode::FORBIDDEN);
+        return again(t.error("csrf_failed").into(), false, StatusCode::FORBIDDEN);
     }
     if !password_errors::repeated(&f.new_password, &f.new_password2) {
-        return again(t.get("reset.mismatch").into(), StatusCode::BAD_REQUEST);
+        return again(
+            t.get("reset.mismatch").into(),
+            true,
+            StatusCode::BAD_REQUEST,
+        );
     }
     let ip = ClientIp::from_parts(&parts, &st).as_string();
     match st
@@ -82,6 +94,13 @@ pub async fn submit(State(st): State<AppState>, req: Request) -> Response {
         .await
     {
         Ok(()) => redirect("/ui/signin?done=password_reset"),
-        Err(e) => again(password_errors::message(t, &e), crate::error::status_of(&e)),
+        Err(e) => {
+            let keep = matches!(e, kura_service::ServiceError::PasswordRejected(_));
+            again(
+                password_errors::message(t, &e),
+                keep,
+                crate::error::status_of(&e),
+            )
+        }
     }
 }
