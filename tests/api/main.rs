@@ -16,6 +16,7 @@ mod attributes;
 mod auth;
 mod browser;
 mod browser_security;
+mod browser_account;
 mod client_cert;
 mod crash;
 mod files;

@@ -7,7 +7,9 @@ pub mod oidc;
 pub mod otp;
 mod password_policy;
 
-pub use password_policy::{MAX_PASSWORD_BYTES, is_common_password, password_problem};
+pub use password_policy::{
+    MAX_PASSWORD_BYTES, PasswordProblem, is_common_password, password_check, password_problem,
+};
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use base64::Engine;

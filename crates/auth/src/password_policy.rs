@@ -21,25 +21,54 @@ pub fn is_common_password(password: &str) -> bool {
     common().contains(password.trim().to_lowercase().as_str())
 }
 
-/// Why a password is refused, in words for the person choosing it.
-pub fn password_problem(password: &str, min_chars: usize) -> Option<String> {
-    let chars = password.chars().count();
-    if chars < min_chars {
-        return Some(format!(
-            "a password needs at least {min_chars} characters (a few words make a good one)"
-        ));
+/// Why a new password is refused (the UI words each one in its language).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordProblem {
+    /// Fewer characters than the tenant's minimum.
+    TooShort { min: usize },
+    /// More bytes than `MAX_PASSWORD_BYTES`.
+    TooLong { max: usize },
+    /// On the list of commonly used passwords.
+    Common,
+    /// The same as the password it replaces.
+    SameAsCurrent,
+}
+
+impl std::fmt::Display for PasswordProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TooShort { min } => write!(
+                f,
+                "a password needs at least {min} characters (a few words make a good one)"
+            ),
+            Self::TooLong { max } => write!(f, "a password may have at most {max} bytes"),
+            Self::Common => f.write_str(
+                "this password is on the list of commonly used passwords; choose another",
+            ),
+            Self::SameAsCurrent => f.write_str("the new password must differ from the current one"),
+        }
+    }
+}
+
+/// Why a password is refused, if it is.
+pub fn password_check(password: &str, min_chars: usize) -> Option<PasswordProblem> {
+    if password.chars().count() < min_chars {
+        return Some(PasswordProblem::TooShort { min: min_chars });
     }
     if password.len() > MAX_PASSWORD_BYTES {
-        return Some(format!(
-            "a password may have at most {MAX_PASSWORD_BYTES} bytes"
-        ));
+        return Some(PasswordProblem::TooLong {
+            max: MAX_PASSWORD_BYTES,
+        });
     }
     if is_common_password(password) {
-        return Some(
-            "this password is on the list of commonly used passwords; choose another".into(),
-        );
+        return Some(PasswordProblem::Common);
     }
     None
+}
+
+/// Why a password is refused, in words for the person choosing it.
+pub fn password_problem(password: &str, min_chars: usize) -> Option<String> {
+    password_check(password, min_chars).map(|p| p.to_string())
 }
 
 #[cfg(test)]

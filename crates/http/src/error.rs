@@ -27,6 +27,7 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         E::InvalidName(_)
         | E::InvalidPath(_)
         | E::InvalidInput(_)
+        | E::PasswordRejected(_)
         | E::LengthMismatch { .. }
         | E::UploadAborted(_) => StatusCode::BAD_REQUEST,
         E::Unauthenticated

@@ -57,8 +57,8 @@ pub struct Bootstrap {
 /// The tenant's password rules (length, the common-password list).
 pub(crate) fn check_password(pw: &str, tenant: &Tenant) -> Result<()> {
     let min = usize::try_from(tenant.password_min_length).unwrap_or(MIN_PASSWORD_CHARS);
-    match kura_auth::password_problem(pw, min.max(MIN_PASSWORD_FLOOR)) {
-        Some(why) => Err(ServiceError::InvalidInput(why)),
+    match kura_auth::password_check(pw, min.max(MIN_PASSWORD_FLOOR)) {
+        Some(why) => Err(ServiceError::PasswordRejected(why)),
         None => Ok(()),
     }
 }

@@ -105,6 +105,10 @@ pub enum ServiceError {
     ClientCertificateRequired(String),
     #[error("this password has expired; sign in again with a new_password to change it")]
     PasswordExpired,
+    /// A new password that the rules refuse; its code stays `invalid_input`
+    /// (as before), the reason lets the UI say why in its language.
+    #[error("{0}")]
+    PasswordRejected(kura_auth::PasswordProblem),
     #[error("the reset token is unknown, used or expired; ask your administrator for a new one")]
     InvalidResetToken,
     #[error("too many failed sign-ins from this address; try again in {0} seconds")]
@@ -193,6 +197,7 @@ impl ServiceError {
             Self::AccountLocked => "account_locked",
             Self::TooManyAttempts(_) => "too_many_attempts",
             Self::PasswordExpired => "password_expired",
+            Self::PasswordRejected(_) => "invalid_input",
             Self::WouldLockOutCaller(..) => "would_lock_out_caller",
             Self::ClientCertificateRequired(_) => "client_certificate_required",
             Self::InvalidResetToken => "invalid_reset_token",

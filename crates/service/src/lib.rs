@@ -55,6 +55,7 @@ pub use folders::{ListOptions, Page};
 pub use identity::{AuthMethod, Identity};
 pub use ip_policy::invalid_cidr_lines;
 pub use janitor::JanitorReport;
+pub use kura_auth::PasswordProblem;
 pub use kura_auth::client_cert::CrlInfo;
 pub use kura_db::Detection;
 pub use kura_db::{Backend, Db, SortKey, TokenInfo, Usage};

@@ -341,13 +341,8 @@ impl Service {
         if who.user.otp_enabled {
             return Err(ServiceError::OtpAlreadyEnabled);
         }
-        let secret = otp::new_secret();
-        let account = format!("{}/{}", who.tenant.code, who.user.login);
-        let otpauth_url = otp::otpauth_url(&secret, ISSUER, &account)
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let qr_svg =
-            otp::qr_svg(&otpauth_url).map_err(|e| ServiceError::Internal(e.to_string()))?;
-        self.db.set_otp_pending(who.user.id, &secret).await?;
+        let view = self.enrolment_view(who, otp::new_secret())?;
+        self.db.set_otp_pending(who.user.id, &view.secret).await?;
         self.auth_event(AuthEvent {
             tenant_id: Some(who.tenant.id),
             user_id: Some(who.user.id),
@@ -358,6 +353,30 @@ impl Service {
             ..Default::default()
         })
         .await?;
+        Ok(view)
+    }
+
+    /// The enrolment in progress (the secret waiting for its first code),
+    /// shown again, so a page can be reloaded without starting over.
+    pub async fn pending_otp_enrolment(&self, who: &OtpCaller) -> Result<Option<OtpEnrolment>> {
+        if who.user.otp_enabled {
+            return Ok(None);
+        }
+        let secret = match self.db.otp_pending(who.user.id).await {
+            Ok(s) => s,
+            Err(DbError::NotFound) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Some(self.enrolment_view(who, secret)?))
+    }
+
+    /// What an authenticator app needs of a secret: the URI and its QR code.
+    fn enrolment_view(&self, who: &OtpCaller, secret: String) -> Result<OtpEnrolment> {
+        let account = format!("{}/{}", who.tenant.code, who.user.login);
+        let otpauth_url = otp::otpauth_url(&secret, ISSUER, &account)
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let qr_svg =
+            otp::qr_svg(&otpauth_url).map_err(|e| ServiceError::Internal(e.to_string()))?;
         Ok(OtpEnrolment {
             secret,
             otpauth_url,

@@ -56,8 +56,8 @@ impl Service {
     ) -> Result<()> {
         check_password(new_password, tenant)?;
         if verify(new_password, user.password_hash.as_deref()).await {
-            return Err(ServiceError::InvalidInput(
-                "the new password must differ from the current one".into(),
+            return Err(ServiceError::PasswordRejected(
+                kura_auth::PasswordProblem::SameAsCurrent,
             ));
         }
         let h = hash(new_password).await?;

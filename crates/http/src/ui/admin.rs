@@ -115,7 +115,7 @@ fn role_key(r: Role) -> &'static str {
     }
 }
 
-fn role_label(r: Role) -> &'static str {
+pub(super) fn role_label(r: Role) -> &'static str {
     match r {
         Role::Operator => "role.operator",
         Role::Admin => "role.admin",

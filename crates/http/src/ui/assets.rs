@@ -53,6 +53,7 @@ static ASSETS: &[Asset] = &[
     asset!("js/preview.js", js!()),
     asset!("js/thumbs.js", js!()),
     asset!("js/admin-forms.js", js!()),
+    asset!("js/account.js", js!()),
     asset!("vendor/htmx-2.0.11/htmx.min.js", js!()),
     asset!("vendor/htmx-2.0.11/LICENSE", "text/plain; charset=utf-8"),
 ];

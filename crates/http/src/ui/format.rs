@@ -83,6 +83,41 @@ pub fn datetime(ms: i64, lang: Lang) -> String {
     }
 }
 
+/// A short description of the browser and system in a User-Agent header
+/// ("Firefox · Windows"); `None` if neither is recognised.
+pub fn device(ua: &str) -> Option<String> {
+    // Order matters: Edge and Opera also say Chrome; Chrome also says Safari.
+    const BROWSERS: &[(&str, &str)] = &[
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chromium/", "Chromium"),
+        ("HeadlessChrome/", "Chrome"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ];
+    const SYSTEMS: &[(&str, &str)] = &[
+        ("Windows", "Windows"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Mac OS X", "macOS"),
+        ("Android", "Android"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ];
+    let find = |list: &[(&str, &'static str)]| {
+        list.iter()
+            .find(|(needle, _)| ua.contains(needle))
+            .map(|(_, name)| *name)
+    };
+    match (find(BROWSERS), find(SYSTEMS)) {
+        (Some(b), Some(s)) => Some(format!("{b} · {s}")),
+        (Some(x), None) | (None, Some(x)) => Some(x.to_string()),
+        (None, None) => None,
+    }
+}
+
 /// A percentage 0..=100 of `part` in `whole` (0 if `whole` is not positive).
 pub fn percent(part: i64, whole: i64) -> i64 {
     if whole <= 0 {
@@ -96,6 +131,19 @@ pub fn percent(part: i64, whole: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn devices() {
+        let firefox =
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        assert_eq!(device(firefox).as_deref(), Some("Firefox · Windows"));
+        let edge = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36 Edg/130.0";
+        assert_eq!(device(edge).as_deref(), Some("Edge · macOS"));
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(device(iphone).as_deref(), Some("Safari · iPhone"));
+        assert_eq!(device("curl/8.5.0").as_deref(), Some("curl"));
+        assert_eq!(device("my-script"), None);
+    }
 
     #[test]
     fn sizes_and_numbers() {

@@ -3,6 +3,8 @@
 //! every read and change goes through the same service calls as the API, so
 //! permission, quota, scanning and audit apply alike.
 
+mod account;
+mod account_otp;
 mod admin;
 mod assets;
 mod attributes;
@@ -10,11 +12,14 @@ mod auth;
 mod certificates;
 mod csp;
 mod detections;
+mod enrol;
 mod explorer;
 mod format;
 mod i18n;
 mod operator;
 mod page;
+mod password_errors;
+mod reset;
 mod search;
 mod security;
 mod signin;
@@ -37,7 +42,24 @@ pub fn routes() -> Router<AppState> {
             "/ui/signin/otp",
             get(signin::otp_page).post(signin::otp_submit),
         )
+        .route("/ui/signin/enrol", post(enrol::confirm))
+        .route("/ui/reset", get(reset::page).post(reset::submit))
         .route("/ui/signout", post(signin::sign_out_form))
+        .route("/ui/account", get(account::page))
+        .route("/ui/account/password", post(account::change_password))
+        .route("/ui/account/sessions/{id}/end", post(account::end_session))
+        .route("/ui/account/tokens", post(account::create_token))
+        .route(
+            "/ui/account/tokens/{id}/revoke",
+            post(account::revoke_token),
+        )
+        .route(
+            "/ui/account/otp",
+            get(account_otp::page).post(account_otp::start),
+        )
+        .route("/ui/account/otp/confirm", post(account_otp::confirm))
+        .route("/ui/account/otp/disable", post(account_otp::disable))
+        .route("/ui/account/otp/codes", post(account_otp::new_codes))
         .route("/ui/lang/{lang}", get(signin::switch_language))
         .route("/ui/files", get(explorer::page))
         .route("/ui/files/", get(explorer::page))

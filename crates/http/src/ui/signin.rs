@@ -5,6 +5,7 @@
 use super::auth::{CsrfField, UiForm, UiUser};
 use super::i18n::{LANG_COOKIE, Lang, Tr};
 use super::page::{Chrome, redirect, render};
+use super::password_errors;
 use crate::api::session::set_session_cookie;
 use crate::extract::{ClientIp, SESSION_COOKIE, cookie, is_https, user_agent};
 use crate::state::AppState;
@@ -27,8 +28,10 @@ struct SignInPage<'a> {
     tenant: &'a str,
     login: &'a str,
     next: &'a str,
-    error: Option<&'a str>,
+    error: Option<String>,
     notice: Option<&'a str>,
+    /// The password has expired: ask for a new one (twice) as well.
+    expired: bool,
 }
 
 #[derive(Template)]
@@ -57,6 +60,13 @@ pub struct SignInForm {
     csrf: String,
     #[serde(default)]
     next: String,
+    /// Set when the form asked for a new password (it had expired).
+    #[serde(default)]
+    expired: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    new_password2: String,
 }
 
 #[derive(Deserialize)]
@@ -81,7 +91,7 @@ impl CsrfField for CsrfOnly {
 }
 
 /// The pre-sign-in form token: the cookie's, or a new one to set.
-fn form_token(parts: &Parts) -> (String, bool) {
+pub(super) fn form_token(parts: &Parts) -> (String, bool) {
     match cookie(parts, FORM_COOKIE) {
         Some(v) if v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()) => {
             (v.to_string(), false)
@@ -90,7 +100,12 @@ fn form_token(parts: &Parts) -> (String, bool) {
     }
 }
 
-fn with_form_cookie(mut res: Response, token: &str, fresh: bool, secure: bool) -> Response {
+pub(super) fn with_form_cookie(
+    mut res: Response,
+    token: &str,
+    fresh: bool,
+    secure: bool,
+) -> Response {
     if fresh {
         let secure = if secure { "; Secure" } else { "" };
         if let Ok(v) = HeaderValue::from_str(&format!(
@@ -168,6 +183,7 @@ pub async fn page(
     let t = Tr(Lang::of_request(&parts));
     let notice = match q.done.as_deref() {
         Some("signed_out") => t.lookup("signin.signed_out"),
+        Some("password_reset") => t.lookup("reset.done"),
         _ => None,
     };
     let (token, fresh) = form_token(&parts);
@@ -186,12 +202,13 @@ pub async fn page(
         next: q.next.as_deref().unwrap_or(""),
         error: None,
         notice,
+        expired: false,
     };
     with_form_cookie(render(&page), &token, fresh, is_https(&parts, &st))
 }
 
 /// Reads a url-encoded form from a request, keeping its head.
-async fn read_form<T: serde::de::DeserializeOwned>(
+pub(super) async fn read_form<T: serde::de::DeserializeOwned>(
     st: &AppState,
     req: Request,
 ) -> (Parts, Option<T>) {
@@ -204,7 +221,7 @@ async fn read_form<T: serde::de::DeserializeOwned>(
 }
 
 /// True if the form's token matches the cookie's.
-fn form_token_ok(parts: &Parts, presented: &str) -> bool {
+pub(super) fn form_token_ok(parts: &Parts, presented: &str) -> bool {
     cookie(parts, FORM_COOKIE).is_some_and(|c| !c.is_empty() && c == presented)
 }
 
@@ -229,7 +246,9 @@ pub async fn submit(State(st): State<AppState>, req: Request) -> Response {
         return StatusCode::BAD_REQUEST.into_response();
     };
     let (token, fresh) = form_token(&parts);
-    let again = |code: &str, status: StatusCode| {
+    let asked_new = f.expired == "1";
+    // The form again, with a message; `expired` adds the new-password fields.
+    let again = |error: Option<String>, expired: bool, status: StatusCode| {
         let mut c = Chrome::anonymous("/ui/signin");
         c.csrf = token.clone();
         let page = SignInPage {
@@ -238,8 +257,9 @@ pub async fn submit(State(st): State<AppState>, req: Request) -> Response {
             tenant: &f.tenant,
             login: &f.login,
             next: &f.next,
-            error: Some(t.error(code)),
-            notice: None,
+            notice: (expired && error.is_none()).then(|| t.get("signin.expired_notice")),
+            error,
+            expired,
         };
         with_form_cookie(
             (status, render(&page)).into_response(),
@@ -249,8 +269,14 @@ pub async fn submit(State(st): State<AppState>, req: Request) -> Response {
         )
     };
     if !form_token_ok(&parts, &f.csrf) {
-        return again("csrf_failed", StatusCode::FORBIDDEN);
+        let e = Some(t.error("csrf_failed").to_string());
+        return again(e, asked_new, StatusCode::FORBIDDEN);
     }
+    if asked_new && !password_errors::repeated(&f.new_password, &f.new_password2) {
+        let e = Some(t.get("signin.expired_mismatch").to_string());
+        return again(e, true, StatusCode::BAD_REQUEST);
+    }
+    let new_password = (asked_new && !f.new_password.is_empty()).then_some(f.new_password.as_str());
     let ip = ClientIp::from_parts(&parts, &st).as_string();
     let ua = user_agent(&parts);
     let cert = crate::client_cert::presented(&parts, &st);
@@ -260,7 +286,7 @@ pub async fn submit(State(st): State<AppState>, req: Request) -> Response {
             f.tenant.trim(),
             f.login.trim(),
             &f.password,
-            None,
+            new_password,
             ip.as_deref(),
             ua.as_deref(),
             cert.as_ref(),
@@ -268,6 +294,12 @@ pub async fn submit(State(st): State<AppState>, req: Request) -> Response {
         .await
     {
         Ok(s) => signed_in(&st, &s, secure, &f.next),
+        // The right password, but too old: the same form asks for a new one.
+        Err(ServiceError::PasswordExpired) => again(None, true, StatusCode::OK),
+        Err(e @ ServiceError::PasswordRejected(_)) => {
+            let msg = password_errors::message(t, &e);
+            again(Some(msg), true, crate::error::status_of(&e))
+        }
         Err(e) => {
             let code = match &e {
                 // One message for every wrong credential: nothing to learn
@@ -277,7 +309,11 @@ pub async fn submit(State(st): State<AppState>, req: Request) -> Response {
                 }
                 other => other.code(),
             };
-            again(code, crate::error::status_of(&e))
+            again(
+                Some(t.error(code).to_string()),
+                asked_new,
+                crate::error::status_of(&e),
+            )
         }
     }
 }
@@ -286,14 +322,28 @@ pub async fn submit(State(st): State<AppState>, req: Request) -> Response {
 pub async fn otp_page(State(st): State<AppState>, req: Request) -> Response {
     let (parts, _) = req.into_parts();
     let t = Tr(Lang::of_request(&parts));
-    if cookie(&parts, SESSION_COOKIE).is_none() {
+    let Some(secret) = cookie(&parts, SESSION_COOKIE) else {
         return redirect("/ui/signin");
+    };
+    // A half session that must set OTP up gets the enrolment instead.
+    let ip = ClientIp::from_parts(&parts, &st).as_string();
+    let cert = crate::client_cert::presented(&parts, &st);
+    match st
+        .svc
+        .otp_caller(secret, ip.as_deref(), cert.as_ref())
+        .await
+    {
+        Ok(who) if who.half => return super::enrol::page(&st, &parts, &who).await,
+        Ok(_) => return redirect("/ui/files/"),
+        Err(ServiceError::Unauthenticated | ServiceError::Expired) => {
+            return redirect("/ui/signin");
+        }
+        Err(_) => {}
     }
     let (token, fresh) = form_token(&parts);
     let mut c = Chrome::anonymous("/ui/signin/otp");
     c.csrf = token.clone();
-    let enrol = parts.uri.query().is_some_and(|q| q.contains("enrol=1"));
-    let error = enrol.then(|| t.get("otp.enrol_needed"));
+    let error = None;
     with_form_cookie(
         render(&OtpPage { t, c, error }),
         &token,
@@ -342,6 +392,7 @@ pub async fn otp_submit(State(st): State<AppState>, req: Request) -> Response {
     {
         Ok(s) => signed_in(&st, &s, secure, ""),
         Err(ServiceError::Unauthenticated | ServiceError::Expired) => redirect("/ui/signin"),
+        Err(ServiceError::OtpRequired(_)) => redirect("/ui/signin/otp?enrol=1"),
         Err(e) => again(e.code(), crate::error::status_of(&e)),
     }
 }
