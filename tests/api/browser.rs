@@ -415,5 +415,5 @@ async fn main_screens_pass_the_accessibility_audit() {
     assert_eq!(r.status(), StatusCode::CREATED);
     let out = scenario(&s, &u, "a11y", &[]).await;
     // Every screen was audited in both languages (the scenario fails on any violation).
-    assert_eq!(out.matches("AUDIT ").count(), 2 * 9, "{out}");
+    assert_eq!(out.matches("AUDIT ").count(), 2 * 13, "{out}");
 }

@@ -2,7 +2,8 @@
 // axe-core (WCAG 2.x A and AA rules, colour contrast included) finds no
 // violation on the sign-in page, the explorer (list, grid, details panel,
 // a dialog), the trash, the search page, the attribute schema editor and
-// the administration page; and at 1024 and 1280 px wide nothing overflows
+// the administration pages (users, security policy, certificates, virus
+// detections) and the account page; and at 1024 and 1280 px wide nothing overflows
 // the window sideways and every toolbar button is inside it.
 //
 // axe is evaluated through the DevTools protocol, which the page's
@@ -68,7 +69,10 @@ export default async function (c) {
     await audit(c, page, `new-folder dialog (${locale})`);
     await page.keyboard.press('Escape');
 
-    for (const [url, what] of [['/ui/trash', 'trash'], ['/ui/search', 'search'], ['/ui/attributes', 'attributes'], ['/ui/admin', 'admin']]) {
+    const pages = [['/ui/trash', 'trash'], ['/ui/search', 'search'], ['/ui/attributes', 'attributes'], ['/ui/admin', 'admin'],
+      ['/ui/admin/security', 'security policy'], ['/ui/admin/certificates', 'certificates'], ['/ui/admin/detections', 'detections'],
+      ['/ui/account', 'account']];
+    for (const [url, what] of pages) {
       await page.goto(`${c.base}${url}`);
       await page.waitForLoadState('networkidle');
       await audit(c, page, `${what} (${locale})`);
