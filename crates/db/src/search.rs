@@ -74,6 +74,10 @@ pub struct SearchQuery {
     pub uploader: Option<i64>,
     /// Which attribute term leads the search (see [`Db::plan_search`]).
     pub driver: usize,
+    /// SQLite: list the candidates by merging the terms' value lists (each
+    /// already in node order in its index) instead of probing from the
+    /// leading term (see [`Db::plan_search`]).
+    pub merge: bool,
     pub sort: SearchSort,
     pub desc: bool,
     pub limit: i64,
@@ -233,7 +237,7 @@ fn filter(q: &SearchQuery, s: &mut Sql, sqlite: bool) -> String {
         let p = s.p(Param::Int(v));
         w.push(format!("n.modified_by = {p}"));
     }
-    if let Some(c) = attr_filter(q, s) {
+    if let Some(c) = attr_filter(q, s, sqlite) {
         w.push(c);
     }
     w.join(" AND ")
@@ -314,7 +318,7 @@ fn terms(q: &SearchQuery) -> (Vec<Term<'_>>, Vec<Term<'_>>) {
 /// term is one index probe per candidate, and only the survivors are looked
 /// up in `nodes`. (1M files, SQLite: a two-attribute count went from 2.1 s,
 /// with every term a separate `IN` list, to well under 100 ms.)
-fn attr_filter(q: &SearchQuery, s: &mut Sql) -> Option<String> {
+fn attr_filter(q: &SearchQuery, s: &mut Sql, sqlite: bool) -> Option<String> {
     let (pos, neg) = terms(q);
     let probe = |t: &Term<'_>, on: &str, i: usize, s: &mut Sql| {
         let v = format!("v{i}");
@@ -334,6 +338,9 @@ fn attr_filter(q: &SearchQuery, s: &mut Sql) -> Option<String> {
             .collect();
         return Some(parts.join(" AND "));
     }
+    if q.merge && pos.len() >= 2 {
+        return Some(merged_candidates(&pos, &neg, s, &probe, sqlite));
+    }
     let lead = q.driver.min(pos.len() - 1);
     let mut parts = Vec::new();
     if let Some(t) = pos.get(lead) {
@@ -349,6 +356,68 @@ fn attr_filter(q: &SearchQuery, s: &mut Sql) -> Option<String> {
         "n.id IN (SELECT d.node_id FROM attribute_values d WHERE {})",
         parts.join(" AND ")
     ))
+}
+
+/// The candidates as one compound SELECT (SQLite): every positive term is
+/// the list of node ids of its value rows, the lists are intersected, a
+/// term with several values is the union of one list per value, and the
+/// negative terms are probes on the survivors. SQLite merges compound
+/// SELECTs ordered by the id (`MERGE (INTERSECT)` in its plan); a
+/// single-value list comes out of the covering index already in node order,
+/// so this reads each list once, in sequence, instead of one index probe
+/// per candidate. (1M files: a two-choice filter's candidates 69 -> 20 ms,
+/// a date range with a two-value choice 96 -> 47 ms.)
+fn merged_candidates(
+    pos: &[Term<'_>],
+    neg: &[Term<'_>],
+    s: &mut Sql,
+    probe: &dyn Fn(&Term<'_>, &str, usize, &mut Sql) -> String,
+    sqlite: bool,
+) -> String {
+    let mut i = 0;
+    let mut arm = |t: &Term<'_>, s: &mut Sql| {
+        i += 1;
+        let v = format!("m{i}");
+        format!(
+            "SELECT {v}.node_id FROM attribute_values {v} WHERE {}",
+            t.sql(&v, s)
+        )
+    };
+    // SQLite's compound operators bind left to right, so a union may come
+    // first unwrapped (and stays a merge); a later one is wrapped (and
+    // sorted for the merge). PostgreSQL binds INTERSECT first: every union
+    // is wrapped there.
+    let mut order: Vec<&Term<'_>> = pos.iter().collect();
+    order.sort_by_key(|t| !matches!(&t.1, Pred::TextIn(v) if v.len() > 1));
+    let mut compound = Vec::new();
+    for (k, t) in order.into_iter().enumerate() {
+        let sql = match &t.1 {
+            Pred::TextIn(vals) if vals.len() > 1 => {
+                let arms: Vec<String> = vals
+                    .iter()
+                    .map(|x| arm(&Term(t.0, Pred::TextEq(x)), s))
+                    .collect();
+                let union = arms.join(" UNION ");
+                if k == 0 && sqlite {
+                    union
+                } else {
+                    format!("SELECT u{k}.node_id FROM ({union}) u{k}")
+                }
+            }
+            _ => arm(t, s),
+        };
+        compound.push(sql);
+    }
+    let nots: Vec<String> = neg
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!(" AND NOT {}", probe(t, "c.node_id", pos.len() + i, s)))
+        .collect();
+    format!(
+        "n.id IN (SELECT c.node_id FROM ({} ORDER BY 1) c WHERE 1 = 1{})",
+        compound.join(" INTERSECT "),
+        nots.concat()
+    )
 }
 
 /// A BIGINT zero in both dialects.
@@ -395,18 +464,24 @@ fn bind_all<'q>(
 }
 
 impl Db {
-    /// Picks the attribute term that leads the search: on SQLite, whose
-    /// planner has no value statistics, the one with the fewest value rows
-    /// (counted in the index, up to a cap); PostgreSQL plans by its own
-    /// statistics whatever leads.
+    /// Plans the attribute terms on SQLite, whose planner has no value
+    /// statistics: counts each positive term's value rows in the index (up
+    /// to a cap) and either lets the smallest lead, with one probe of every
+    /// other term per candidate, or, when even the smallest is large and the
+    /// lists together are not much larger, merges the lists (`merge`).
+    /// PostgreSQL plans by its own statistics whatever leads.
     pub async fn plan_search(&self, q: &mut SearchQuery) -> Result<(), DbError> {
-        const CAP: i64 = 50_000;
+        const CAP: i64 = 200_000;
+        /// Below this many candidates, probing from the leader is cheap.
+        const PROBE_BELOW: i64 = 5_000;
+        /// A merge reads every list; a probe costs about this many reads.
+        const PROBE_COST: i64 = 10;
         let (pos, _) = terms(q);
         if pos.len() < 2 || self.backend() != crate::Backend::Sqlite {
             return Ok(());
         }
-        let mut best = (i64::MAX, 0);
-        for (i, t) in pos.iter().enumerate() {
+        let mut counts = Vec::with_capacity(pos.len());
+        for t in &pos {
             let mut s = Sql::new();
             let cond = t.sql("v", &mut s);
             let cap = s.p(Param::Int(CAP));
@@ -418,11 +493,18 @@ impl Db {
                 .fetch_one(&self.pool)
                 .await?
                 .try_get(0)?;
-            if n < best.0 {
-                best = (n, i);
-            }
+            counts.push(n);
         }
-        q.driver = best.1;
+        let (lead, least) = counts
+            .iter()
+            .copied()
+            .enumerate()
+            .min_by_key(|&(_, n)| n)
+            .unwrap_or((0, 0));
+        let all: i64 = counts.iter().sum();
+        let probes = least.saturating_mul(PROBE_COST) * (pos.len() as i64 - 1);
+        q.driver = lead;
+        q.merge = least >= PROBE_BELOW && all <= probes;
         Ok(())
     }
 
@@ -469,9 +551,21 @@ impl Db {
             ""
         };
         let lim = s.p(Param::Int(q.limit + 1));
+        // Matches are sorted and counted as (id, sort key) pairs only; the
+        // page's rows are read afterwards, so a sort over 20,000 matches does
+        // not carry their whole rows (1M files: 125 -> 70 ms with the merge).
+        let cols = NODE_COLS
+            .split(", ")
+            .map(|c| format!("x.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let total_col = if count_here { ", p.total_n" } else { "" };
         let sql = format!(
-            "{cte}SELECT r.*{window} FROM (SELECT {NODE_COLS}, id AS n_id, {expr} AS sk, {missing} AS sm FROM nodes n WHERE {wh}) r
-             WHERE 1 = 1{keyset} ORDER BY {order} LIMIT {lim}"
+            "{cte}SELECT {cols}, p.sk, p.sm{total_col} FROM (
+                 SELECT r.n_id, r.sk, r.sm{window} FROM (
+                     SELECT n.id AS n_id, {expr} AS sk, {missing} AS sm FROM nodes n WHERE {wh}) r
+                 WHERE 1 = 1{keyset} ORDER BY {order} LIMIT {lim}) p
+             JOIN nodes x ON x.id = p.n_id ORDER BY {order}"
         );
         let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), &s.params)
             .fetch_all(&self.pool)

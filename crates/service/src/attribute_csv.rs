@@ -195,6 +195,7 @@ impl Service {
                 modified_to: None,
                 uploader: None,
                 driver: 0,
+                merge: false,
                 sort: SearchSort::Name,
                 desc: false,
                 limit: 500,

@@ -206,6 +206,7 @@ impl Service {
                 .transpose()?,
             uploader,
             driver: 0,
+            merge: false,
             sort,
             desc,
             limit,
