@@ -11,6 +11,7 @@ Per round, on a fresh kura:
 """
 
 import base64
+import html
 import http.client
 import json
 import os
@@ -189,8 +190,12 @@ def folder_page(srv):
             rows = len(ROW_RE.findall(body))
             # The "more" fragments, one after the other, as scrolling fetches them.
             more = MORE_RE.search(body)
+            seen_urls = set()
             while more:
-                url = more.group(1).decode().replace("&amp;", "&")
+                url = html.unescape(more.group(1).decode())
+                if url in seen_urls or len(seen_urls) > PAGE_FILES:
+                    raise BenchError(f"kura: the folder page's fragments do not advance ({url})")
+                seen_urls.add(url)
                 conn.request("GET", url, headers={"Cookie": cookie, "HX-Request": "true"})
                 r = conn.getresponse()
                 frag = r.read()
