@@ -7,6 +7,7 @@ use kura_core::Role;
 use reqwest::Method;
 
 both!(
+    a_new_version_with_attributes_commits_values_and_audit_together,
     schema_changes_never_lose_values,
     values_are_validated_and_audited,
     required_attributes_and_defaults_apply_to_new_files_in_their_folder,
@@ -769,4 +770,79 @@ async fn csv_import_with_bad_rows_changes_nothing(b: Backend) {
         "invalid_input",
     )
     .await;
+}
+
+/// A new version uploaded with attributes: its values replace the old ones
+/// and one audit event says old and new, written in the upload's own commit
+/// (same time as the `file.upload` event); a refused upload (quota) leaves
+/// neither values nor an audit event behind.
+async fn a_new_version_with_attributes_commits_values_and_audit_together(b: Backend) {
+    let s = TestServer::start(b).await;
+    let admin = s.tenant("acme", 1 << 20).await;
+    drawing_schema(&s, &admin).await;
+    let r = upload(
+        &s,
+        &admin,
+        "/図面/a.pdf",
+        Some(&json!({"drawing_type": "plan", "height": 2.5})),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    s.clock.advance_ms(1_000);
+    let r = upload(
+        &s,
+        &admin,
+        "/図面/a.pdf",
+        Some(&json!({"drawing_type": "section"})),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        meta(&s, &admin, "/図面/a.pdf").await["attributes"],
+        json!({"drawing_type": "section", "height": 2.5})
+    );
+    let t = s.svc.db().tenant_by_code("acme").await.unwrap();
+    let events = s.svc.db().audit_events(t.id, 100).await.unwrap();
+    let of = |action: &str| {
+        events
+            .iter()
+            .filter(|e| e.action == action && e.target.as_deref() == Some("/図面/a.pdf"))
+            .collect::<Vec<_>>()
+    };
+    let changes = of("attributes.update");
+    let uploads = of("file.upload");
+    assert_eq!((changes.len(), uploads.len()), (2, 2), "{events:?}");
+    // Newest first; each change has its upload's time.
+    let newest: Value = serde_json::from_str(changes[0].detail.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        newest,
+        json!({"drawing_type": {"old": "plan", "new": "section"}})
+    );
+    assert_eq!(changes[0].created_at, uploads[0].created_at);
+    assert_eq!(changes[1].created_at, uploads[1].created_at);
+    assert_ne!(changes[0].created_at, changes[1].created_at);
+
+    // Over the quota: refused, and nothing of it is stored or audited.
+    let r = client()
+        .put(s.url(&format!(
+            "/api/v1/files{}?parents=true",
+            enc("/図面/big.pdf")
+        )))
+        .bearer_auth(&admin.token)
+        .header(
+            "x-kura-attributes",
+            header_json(&json!({"drawing_type": "plan"})),
+        )
+        .body(vec![0u8; 2 << 20])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::INSUFFICIENT_STORAGE);
+    let events = s.svc.db().audit_events(t.id, 100).await.unwrap();
+    assert!(
+        !events
+            .iter()
+            .any(|e| e.target.as_deref() == Some("/図面/big.pdf")),
+        "{events:?}"
+    );
 }

@@ -300,32 +300,45 @@ impl Db {
     ) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
         for (node_id, attr_id, rows) in changes {
-            sqlx::query("DELETE FROM attribute_values WHERE node_id = $1 AND attr_id = $2")
-                .bind(node_id)
-                .bind(attr_id)
-                .execute(&mut *tx)
-                .await?;
-            for r in rows {
-                // sqlx 0.9's Any driver sends a NULL f64 to PostgreSQL as a
-                // float4 NULL, and the statement is then prepared with a
-                // float4 parameter that a later real f64 does not fit
-                // ("incorrect binary data format"). So a number is always
-                // bound, with a flag saying whether it is there.
-                sqlx::query(
-                    "INSERT INTO attribute_values (tenant_id, node_id, attr_id, text_value, fold_value, num_value)
-                     VALUES ($1, $2, $3, $4, $5, CASE WHEN $7 = 1 THEN $6 ELSE NULL END)",
-                )
-                .bind(tenant_id)
-                .bind(node_id)
-                .bind(attr_id)
-                .bind(r.text.as_deref())
-                .bind(r.fold.as_deref())
-                .bind(r.num.unwrap_or(0.0))
-                .bind(i64::from(r.num.is_some()))
-                .execute(&mut *tx)
-                .await?;
-            }
+            replace_values_in(&mut tx, tenant_id, *node_id, *attr_id, rows).await?;
         }
         tx.commit().await
     }
+}
+
+/// Replaces one node's value of one attribute (no rows: clears it), inside
+/// the caller's transaction.
+pub(crate) async fn replace_values_in(
+    tx: &mut sqlx::AnyConnection,
+    tenant_id: i64,
+    node_id: i64,
+    attr_id: i64,
+    rows: &[StoredValue],
+) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM attribute_values WHERE node_id = $1 AND attr_id = $2")
+        .bind(node_id)
+        .bind(attr_id)
+        .execute(&mut *tx)
+        .await?;
+    for r in rows {
+        // sqlx 0.9's Any driver sends a NULL f64 to PostgreSQL as a
+        // float4 NULL, and the statement is then prepared with a
+        // float4 parameter that a later real f64 does not fit
+        // ("incorrect binary data format"). So a number is always
+        // bound, with a flag saying whether it is there.
+        sqlx::query(
+            "INSERT INTO attribute_values (tenant_id, node_id, attr_id, text_value, fold_value, num_value)
+             VALUES ($1, $2, $3, $4, $5, CASE WHEN $7 = 1 THEN $6 ELSE NULL END)",
+        )
+        .bind(tenant_id)
+        .bind(node_id)
+        .bind(attr_id)
+        .bind(r.text.as_deref())
+        .bind(r.fold.as_deref())
+        .bind(r.num.unwrap_or(0.0))
+        .bind(i64::from(r.num.is_some()))
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
 }

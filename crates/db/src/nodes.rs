@@ -81,6 +81,11 @@ pub struct CommitFile<'a> {
     pub scan: ScanRecord<'a>,
     /// Queue a thumbnail job for the new version in the same transaction.
     pub thumbnail: bool,
+    /// Attribute values set with the upload, `(attr_id, rows)` (no rows:
+    /// cleared), written in the same transaction as the version.
+    pub attributes: &'a [(i64, Vec<kura_core::attributes::StoredValue>)],
+    /// The audit detail of those values (`attributes.update`), if any changed.
+    pub attributes_audit: Option<&'a str>,
 }
 
 /// A version's scan result, as stored with it.
@@ -708,6 +713,23 @@ async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitO
     .await?;
     if reserved.rows_affected() == 0 {
         return Err(DbError::QuotaExceeded);
+    }
+    for (attr_id, rows) in c.attributes {
+        crate::attributes::replace_values_in(tx, c.tenant_id, node_id, *attr_id, rows).await?;
+    }
+    if let (Some(target), Some(detail)) = (c.audit_path, c.attributes_audit) {
+        sqlx::query(
+            "INSERT INTO audit_events (tenant_id, user_id, action, target, detail, ip, created_at)
+             VALUES ($1, $2, 'attributes.update', $3, $4, $5, $6)",
+        )
+        .bind(c.tenant_id)
+        .bind(c.user_id)
+        .bind(target)
+        .bind(detail)
+        .bind(c.audit_ip)
+        .bind(c.now)
+        .execute(&mut *tx)
+        .await?;
     }
     if let Some(target) = c.audit_path {
         let mut detail = format!(

@@ -95,6 +95,8 @@ fn commit<'a>(
             detail: None,
         },
         thumbnail: false,
+        attributes: &[],
+        attributes_audit: None,
     }
 }
 
@@ -641,6 +643,8 @@ async fn jobs_are_leased_and_thumbnails_go_with_versions(db: Db) {
     let png = |key, thumbnail| CommitFile {
         content_type: Some("image/png"),
         thumbnail,
+        attributes: &[],
+        attributes_audit: None,
         ..commit(t.id, t.root_id, "a.png", key, 10, 1)
     };
     let out = db.commit_file(&png("k1", true)).await.unwrap();

@@ -487,17 +487,30 @@ impl Service {
         Ok(Some(PendingAttributes { schema, set }))
     }
 
-    /// Stores attribute values decided before an upload, once it committed.
-    pub(crate) async fn store_upload_attributes(
+    /// The rows an upload's attributes store, `(attr_id, rows)`, and the
+    /// audit detail of what changes (old values read from the file being
+    /// replaced, if any). Both go into the upload's own commit, so a file
+    /// never exists without the attributes it was uploaded with.
+    pub(crate) async fn upload_attribute_rows(
         &self,
-        who: &Identity,
-        path: &NodePath,
-        node: &Node,
-        p: PendingAttributes,
-    ) -> Result<()> {
-        let old = self.db.node_attribute_rows(node.id).await?;
-        self.write_values(who, path, node, &p.schema, &old, &p.set)
-            .await
+        existing: Option<i64>,
+        p: &PendingAttributes,
+    ) -> Result<(
+        Vec<(i64, Vec<kura_core::attributes::StoredValue>)>,
+        Option<String>,
+    )> {
+        let old = match existing {
+            Some(id) => self.db.node_attribute_rows(id).await?,
+            None => Vec::new(),
+        };
+        let rows = p
+            .set
+            .iter()
+            .map(|(id, v)| (*id, v.as_ref().map(AttrValue::stored).unwrap_or_default()))
+            .collect();
+        let diff = diff_of(&p.schema, &old, &p.set);
+        let audit = (!diff.is_empty()).then(|| Value::Object(diff).to_string());
+        Ok((rows, audit))
     }
 
     /// Changes attributes of the file or folder at `path`.

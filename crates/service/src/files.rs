@@ -268,6 +268,28 @@ impl Service {
                 detail: Some(reason),
             },
         };
+        // Attribute rows (and their audit) go into the same commit.
+        let attr_write = async {
+            let Some(a) = &attributes else {
+                return Ok((Vec::new(), None));
+            };
+            let existing = match &existing {
+                Some(n) => Some(n.id),
+                None => self
+                    .db
+                    .child(who.tenant_id(), parent.id, name.as_str())
+                    .await?
+                    .map(|n| n.id),
+            };
+            self.upload_attribute_rows(existing, a).await
+        };
+        let (attr_rows, attr_audit) = match attr_write.await {
+            Ok(r) => r,
+            Err(e) => {
+                self.blobs.delete(&key).await.ok();
+                return Err(e);
+            }
+        };
         let commit = CommitFile {
             tenant_id: who.tenant_id(),
             parent_id: parent.id,
@@ -285,6 +307,8 @@ impl Service {
             audit_ip: who.ip.as_deref(),
             scan,
             thumbnail: kura_core::thumbnail::source_of(content_type).is_some(),
+            attributes: &attr_rows,
+            attributes_audit: attr_audit.as_deref(),
         };
         let outcome = match self.db.commit_file(&commit).await {
             Ok(o) => o,
@@ -305,10 +329,6 @@ impl Service {
             self.thumbnail_queued();
         }
         self.delete_blobs(&outcome.pruned_blobs).await;
-        if let Some(a) = attributes {
-            self.store_upload_attributes(who, path, &outcome.node, a)
-                .await?;
-        }
         Ok(PutResult {
             node: outcome.node,
             created: outcome.created,

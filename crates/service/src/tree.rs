@@ -205,6 +205,8 @@ impl Service {
             audit_ip: None,
             scan: crate::scanning::carried_scan(&v),
             thumbnail: kura_core::thumbnail::source_of(src.content_type.as_deref()).is_some(),
+            attributes: &[],
+            attributes_audit: None,
         };
         match self.db.commit_file(&commit).await {
             Ok(o) => {

@@ -53,6 +53,8 @@ impl Service {
             audit_ip: None,
             scan: crate::scanning::carried_scan(&old),
             thumbnail: kura_core::thumbnail::source_of(node.content_type.as_deref()).is_some(),
+            attributes: &[],
+            attributes_audit: None,
         };
         let out = match self.db.commit_file(&commit).await {
             Ok(o) => o,
