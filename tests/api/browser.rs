@@ -240,18 +240,11 @@ async fn admin_creates_a_user() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operator_creates_a_tenant() {
     let s = TestServer::start(Backend::Sqlite).await;
-    let boot = s
-        .svc
-        .ensure_operator()
-        .await
-        .unwrap()
-        .expect("a fresh server has no operator yet");
-    let op = TestUser {
-        tenant: boot.tenant,
-        login: boot.login,
-        password: boot.password,
-        token: String::new(),
-    };
+    let op = s.operator().await;
+    assert!(
+        !op.password.is_empty(),
+        "a fresh server has no operator yet"
+    );
     scenario(&s, &op, "operator", &[]).await;
     let cli = s.svc.cli_identity().await.unwrap();
     let t = s.svc.tenant(&cli, "acme-west").await.unwrap();

@@ -16,23 +16,6 @@ async fn policy(s: &TestServer, u: &TestUser) -> Value {
     get_json(s, u, "/api/v1/tenant/policy").await
 }
 
-/// A bearer token of the operator (reads any tenant's policy, whatever the
-/// tenant's allowlist).
-async fn operator(s: &TestServer) -> TestUser {
-    s.svc.ensure_operator().await.unwrap();
-    let token = s
-        .svc
-        .create_token_for("system", "operator", "test")
-        .await
-        .unwrap();
-    TestUser {
-        tenant: "system".into(),
-        login: "operator".into(),
-        password: String::new(),
-        token,
-    }
-}
-
 /// The audit actions of a tenant, newest first.
 async fn audit_actions(s: &TestServer, tenant: &str) -> Vec<(String, String)> {
     let t = s.svc.db().tenant_by_code(tenant).await.unwrap();
@@ -103,7 +86,7 @@ async fn security_policy_is_validated_and_saved_from_the_page() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_allowlist_without_the_admins_address_needs_confirming() {
     let (s, u) = server().await;
-    let op = operator(&s).await;
+    let op = s.operator().await;
     let before = policy(&s, &u).await;
 
     // The warning names the admin's own address; nothing is saved.
@@ -134,22 +117,15 @@ async fn members_get_403_on_the_security_screens() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operator_sets_a_tenants_policy() {
     let (s, _admin) = server().await;
-    let boot = s
-        .svc
-        .ensure_operator()
-        .await
-        .unwrap()
-        .expect("a fresh server has no operator yet");
-    let op = TestUser {
-        tenant: boot.tenant,
-        login: boot.login,
-        password: boot.password,
-        token: String::new(),
-    };
+    let op = s.operator().await;
+    assert!(
+        !op.password.is_empty(),
+        "a fresh server has no operator yet"
+    );
     phase(&s, &op, "security", "operator", &[]).await;
     // Set on acme (from an address outside its new allowlist: the operator
     // is not shut out of another tenant, so no confirmation was needed).
-    let token = operator(&s).await;
+    let token = s.operator().await;
     let p = get_json(&s, &token, "/api/v1/tenants/acme/policy").await;
     assert_eq!(p["otp_required"], true);
     assert_eq!(p["ip_allowlist"], json!(["198.51.100.0/24"]));

@@ -132,11 +132,7 @@ async fn user_with_email(s: &TestServer, tenant: &str, login: &str, role: Role) 
 }
 
 async fn operator_token(s: &TestServer) -> String {
-    s.svc.ensure_operator().await.unwrap();
-    s.svc
-        .create_token_for("system", "operator", "t")
-        .await
-        .unwrap()
+    s.operator().await.token
 }
 
 /// Uploads `ca` for the tenant of `admin` and turns the rule on, presenting

@@ -134,13 +134,7 @@ async fn allowlists_refuse_other_addresses_and_never_lock_out_their_admin(b: Bac
     assert!(events.iter().any(|e| e.action == "login.ip_refused"));
     assert!(events.iter().any(|e| e.action == "policy.update"));
     // The operator can set any tenant's policy (and lift this one).
-    let op_token = {
-        s.svc.ensure_operator().await.unwrap();
-        s.svc
-            .create_token_for("system", "operator", "t")
-            .await
-            .unwrap()
-    };
+    let op_token = s.operator().await.token;
     let r = client()
         .put(s.url("/api/v1/tenants/acme/policy"))
         .bearer_auth(&op_token)

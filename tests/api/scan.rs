@@ -81,24 +81,8 @@ async fn scanning_server(b: Backend, scan: &ScanConfig) -> (TestServer, TestUser
     (s, u)
 }
 
-/// A bearer token of the operator.
-async fn operator(s: &TestServer) -> TestUser {
-    s.svc.ensure_operator().await.unwrap();
-    let token = s
-        .svc
-        .create_token_for("system", "operator", "test")
-        .await
-        .unwrap();
-    TestUser {
-        tenant: "system".into(),
-        login: "operator".into(),
-        password: String::new(),
-        token,
-    }
-}
-
 async fn set_oversize(s: &TestServer, tenant: &str, policy: &str) {
-    let op = operator(s).await;
+    let op = s.operator().await;
     let r = call(
         s,
         &op,
@@ -235,7 +219,7 @@ async fn eicar_is_refused_recorded_and_listed_for_admins(b: Backend) {
     let other = s.tenant("globex", 1 << 30).await;
     let r = detections(&s, &other, "").await;
     assert_eq!(r.json::<Value>().await.unwrap()["items"], json!([]));
-    let op = operator(&s).await;
+    let op = s.operator().await;
     let all = detections(&s, &op, "").await.json::<Value>().await.unwrap();
     assert_eq!(all["items"].as_array().unwrap().len(), 2);
     let one = detections(&s, &op, "?tenant=globex")
@@ -736,7 +720,7 @@ async fn disabled_scanning_is_reported_and_files_marked_unscanned(b: Backend) {
         .unwrap();
     assert_eq!(ready["scanner"], "disabled");
     assert_eq!(ready["status"], "ready");
-    let op = operator(&s).await;
+    let op = s.operator().await;
     let st: Value = call(&s, &op, reqwest::Method::GET, "/api/v1/admin/scanner")
         .send()
         .await

@@ -242,12 +242,7 @@ async fn sso_settings_are_checked_and_never_show_the_secret(b: Backend) {
     );
 
     // The operator manages any tenant's; a tenant admin cannot use that path.
-    s.svc.ensure_operator().await.unwrap();
-    let op = s
-        .svc
-        .create_token_for("system", "operator", "t")
-        .await
-        .unwrap();
+    let op = s.operator().await.token;
     let r = client()
         .put(s.url("/api/v1/tenants/beta/sso"))
         .bearer_auth(&op)

@@ -47,19 +47,20 @@ impl Db {
         user_agent: Option<&str>,
         now: Timestamp,
     ) -> Result<(), DbError> {
-        sqlx::query(
-            "INSERT INTO audit_events (tenant_id, user_id, action, target, detail, ip, user_agent, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        let mut conn = self.pool.acquire().await?;
+        event_in(
+            &mut conn,
+            &EventRef {
+                tenant_id,
+                user_id,
+                action,
+                target,
+                detail,
+                ip,
+                user_agent,
+                at: now,
+            },
         )
-        .bind(tenant_id)
-        .bind(user_id)
-        .bind(action)
-        .bind(target)
-        .bind(detail)
-        .bind(ip)
-        .bind(user_agent)
-        .bind(now)
-        .execute(&self.pool)
         .await?;
         Ok(())
     }
@@ -140,4 +141,39 @@ impl Db {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// One event, borrowed, for [`event_in`].
+pub(crate) struct EventRef<'a> {
+    pub tenant_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub action: &'a str,
+    pub target: Option<&'a str>,
+    pub detail: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub at: Timestamp,
+}
+
+/// Appends an event on this connection: inside a transaction it commits or
+/// rolls back with the change it records.
+pub(crate) async fn event_in(
+    conn: &mut sqlx::AnyConnection,
+    e: &EventRef<'_>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO audit_events (tenant_id, user_id, action, target, detail, ip, user_agent, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(e.tenant_id)
+    .bind(e.user_id)
+    .bind(e.action)
+    .bind(e.target)
+    .bind(e.detail)
+    .bind(e.ip)
+    .bind(e.user_agent)
+    .bind(e.at)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! The node tree: lookups, listings with keyset paging, folders, and the one
 //! transaction that makes an uploaded file visible.
 
+use crate::audit::{EventRef, event_in};
 use crate::error::conflict_on_unique;
 use crate::rows::NodeJson;
 use crate::rows::{NODE_COLS, NodeRow, VERSION_COLS, VersionRow};
@@ -717,19 +718,18 @@ async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitO
     for (attr_id, rows) in c.attributes {
         crate::attributes::replace_values_in(tx, c.tenant_id, node_id, *attr_id, rows).await?;
     }
+    let event = |action, target, detail| EventRef {
+        tenant_id: Some(c.tenant_id),
+        user_id: c.user_id,
+        action,
+        target: Some(target),
+        detail: Some(detail),
+        ip: c.audit_ip,
+        user_agent: None,
+        at: c.now,
+    };
     if let (Some(target), Some(detail)) = (c.audit_path, c.attributes_audit) {
-        sqlx::query(
-            "INSERT INTO audit_events (tenant_id, user_id, action, target, detail, ip, created_at)
-             VALUES ($1, $2, 'attributes.update', $3, $4, $5, $6)",
-        )
-        .bind(c.tenant_id)
-        .bind(c.user_id)
-        .bind(target)
-        .bind(detail)
-        .bind(c.audit_ip)
-        .bind(c.now)
-        .execute(&mut *tx)
-        .await?;
+        event_in(tx, &event("attributes.update", target, detail)).await?;
     }
     if let Some(target) = c.audit_path {
         let mut detail = format!(
@@ -744,18 +744,7 @@ async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitO
                 c.scan.detail.unwrap_or("not scanned")
             ));
         }
-        sqlx::query(
-            "INSERT INTO audit_events (tenant_id, user_id, action, target, detail, ip, created_at)
-             VALUES ($1, $2, 'file.upload', $3, $4, $5, $6)",
-        )
-        .bind(c.tenant_id)
-        .bind(c.user_id)
-        .bind(target)
-        .bind(detail)
-        .bind(c.audit_ip)
-        .bind(c.now)
-        .execute(&mut *tx)
-        .await?;
+        event_in(tx, &event("file.upload", target, &detail)).await?;
     }
     Ok(CommitOutcome {
         node,

@@ -190,24 +190,26 @@ async fn insert_detection(
     } else {
         "security.file_quarantined"
     };
-    sqlx::query(
-        "INSERT INTO audit_events (tenant_id, user_id, action, target, detail, ip, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(d.tenant_id)
-    .bind(d.user_id)
-    .bind(action)
-    .bind(d.path)
-    .bind(format!(
+    let detail = format!(
         "signature {}{}",
         d.signature,
         d.engine
             .map(|e| format!(", engine {e}"))
             .unwrap_or_default()
-    ))
-    .bind(d.ip)
-    .bind(d.now)
-    .execute(&mut *tx)
+    );
+    crate::audit::event_in(
+        tx,
+        &crate::audit::EventRef {
+            tenant_id: Some(d.tenant_id),
+            user_id: d.user_id,
+            action,
+            target: Some(d.path),
+            detail: Some(&detail),
+            ip: d.ip,
+            user_agent: None,
+            at: d.now,
+        },
+    )
     .await?;
     Ok(id)
 }

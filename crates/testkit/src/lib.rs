@@ -197,6 +197,23 @@ impl TestServer {
         format!("{}{}", self.base, path)
     }
 
+    /// The operator account (made on first use) with a token. Its password is
+    /// known only to the call that made the account (empty otherwise).
+    pub async fn operator(&self) -> TestUser {
+        let boot = self.svc.ensure_operator().await.unwrap();
+        let token = self
+            .svc
+            .create_token_for("system", "operator", "test")
+            .await
+            .unwrap();
+        TestUser {
+            tenant: "system".into(),
+            login: "operator".into(),
+            password: boot.map(|b| b.password).unwrap_or_default(),
+            token,
+        }
+    }
+
     /// Creates a tenant with an admin user and a token for them.
     pub async fn tenant(&self, code: &str, capacity: u64) -> TestUser {
         let cli = self.svc.cli_identity().await.unwrap();
