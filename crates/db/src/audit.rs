@@ -1,5 +1,6 @@
 //! The audit log: who did what, when, from where.
 
+use crate::script::Arg;
 use crate::{Db, DbError};
 use kura_core::Timestamp;
 
@@ -55,7 +56,7 @@ impl Db {
                 user_id,
                 action,
                 target,
-                detail,
+                detail: detail.map(Into::into),
                 ip,
                 user_agent,
                 at: now,
@@ -149,10 +150,32 @@ pub(crate) struct EventRef<'a> {
     pub user_id: Option<i64>,
     pub action: &'a str,
     pub target: Option<&'a str>,
-    pub detail: Option<&'a str>,
+    pub detail: Option<std::borrow::Cow<'a, str>>,
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
     pub at: Timestamp,
+}
+
+/// The insert of one event, as a script statement (see script.rs).
+pub(crate) fn event_stmt<'a>(e: &EventRef<'a>) -> (&'static str, Vec<Arg<'a>>) {
+    (
+        "INSERT INTO audit_events (tenant_id, user_id, action, target, detail, ip, user_agent, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        vec![
+            e.tenant_id.into(),
+            e.user_id.into(),
+            e.action.into(),
+            e.target.into(),
+            match &e.detail {
+                Some(std::borrow::Cow::Borrowed(d)) => Arg::Text(Some(d)),
+                Some(std::borrow::Cow::Owned(d)) => Arg::Owned(d.clone()),
+                None => Arg::Text(None),
+            },
+            e.ip.into(),
+            e.user_agent.into(),
+            e.at.into(),
+        ],
+    )
 }
 
 /// Appends an event on this connection: inside a transaction it commits or
@@ -161,19 +184,7 @@ pub(crate) async fn event_in(
     conn: &mut sqlx::AnyConnection,
     e: &EventRef<'_>,
 ) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO audit_events (tenant_id, user_id, action, target, detail, ip, user_agent, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(e.tenant_id)
-    .bind(e.user_id)
-    .bind(e.action)
-    .bind(e.target)
-    .bind(e.detail)
-    .bind(e.ip)
-    .bind(e.user_agent)
-    .bind(e.at)
-    .execute(conn)
-    .await?;
+    let (sql, args) = event_stmt(e);
+    crate::script::run_single(conn, sql, args).await?;
     Ok(())
 }

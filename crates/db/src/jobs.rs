@@ -4,9 +4,10 @@
 //! a node that dies mid-job loses the lease and another retakes the job once
 //! it expires.
 
+use crate::script::Arg;
 use crate::{Backend, Db, DbError};
 use kura_core::Timestamp;
-use sqlx::{AnyConnection, AssertSqlSafe};
+use sqlx::AssertSqlSafe;
 
 /// Kind of the thumbnail job.
 pub const JOB_THUMBNAIL: &str = "thumbnail";
@@ -22,25 +23,20 @@ pub struct Job {
     pub attempts: i64,
 }
 
-/// Queues a job for a version (none if one of this kind is queued already).
-pub(crate) async fn enqueue_in(
-    tx: &mut AnyConnection,
-    kind: &str,
+/// Queues a job of `kind` for the version stored under `blob_key`, as a
+/// statement of the upload's commit script (see commit.rs).
+pub(crate) fn enqueue_for_blob_stmt<'a>(
+    kind: &'a str,
     tenant_id: i64,
-    version_id: i64,
+    blob_key: &'a str,
     now: Timestamp,
-) -> Result<(), DbError> {
-    sqlx::query(
+) -> (&'static str, Vec<Arg<'a>>) {
+    (
         "INSERT INTO jobs (kind, tenant_id, version_id, run_after, created_at)
-         VALUES ($1, $2, $3, $4, $4) ON CONFLICT (kind, version_id) DO NOTHING",
+         VALUES ($1, $2, (SELECT v.id FROM versions v WHERE v.blob_key = $3), $4, $4)
+         ON CONFLICT (kind, version_id) DO NOTHING",
+        vec![kind.into(), tenant_id.into(), blob_key.into(), now.into()],
     )
-    .bind(kind)
-    .bind(tenant_id)
-    .bind(version_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
 }
 
 impl Db {

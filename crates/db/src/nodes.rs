@@ -1,14 +1,13 @@
 //! The node tree: lookups, listings with keyset paging, folders, and the one
 //! transaction that makes an uploaded file visible.
 
-use crate::audit::{EventRef, event_in};
 use crate::error::conflict_on_unique;
 use crate::rows::NodeJson;
 use crate::rows::{NODE_COLS, NodeRow, VERSION_COLS, VersionRow};
 use crate::{Backend, Db, DbError};
 use kura_core::attributes::search_fold;
 use kura_core::name::name_key;
-use kura_core::{Node, NodeKind, ScanStatus, Timestamp, Version};
+use kura_core::{Node, NodeKind, Timestamp, Version};
 use sqlx::{AnyConnection, AssertSqlSafe};
 
 /// Path segments resolved per query (one self-join each).
@@ -56,61 +55,6 @@ pub struct ChildCursor {
     pub id: i64,
 }
 
-/// Everything the upload transaction needs.
-#[derive(Debug, Clone)]
-pub struct CommitFile<'a> {
-    pub tenant_id: i64,
-    pub parent_id: i64,
-    pub name: &'a str,
-    pub blob_key: &'a str,
-    pub size: i64,
-    pub etag: &'a str,
-    pub content_type: Option<&'a str>,
-    pub now: Timestamp,
-    pub user_id: Option<i64>,
-    /// Versions kept per file, the new one included.
-    pub keep_versions: i64,
-    /// `If-None-Match: *`: fail if the file exists.
-    pub if_none_match_any: bool,
-    /// `If-Match`: fail unless the current etag is this one.
-    pub if_match: Option<&'a str>,
-    /// When set, a `file.upload` audit event for this path is written in the
-    /// same transaction, so the log never misses or invents an upload.
-    pub audit_path: Option<&'a str>,
-    pub audit_ip: Option<&'a str>,
-    /// How the bytes were checked for viruses.
-    pub scan: ScanRecord<'a>,
-    /// Queue a thumbnail job for the new version in the same transaction.
-    pub thumbnail: bool,
-    /// Attribute values set with the upload, `(attr_id, rows)` (no rows:
-    /// cleared), written in the same transaction as the version.
-    pub attributes: &'a [(i64, Vec<kura_core::attributes::StoredValue>)],
-    /// The audit detail of those values (`attributes.update`), if any changed.
-    pub attributes_audit: Option<&'a str>,
-}
-
-/// A version's scan result, as stored with it.
-#[derive(Debug, Clone, Copy)]
-pub struct ScanRecord<'a> {
-    pub status: ScanStatus,
-    /// Engine and signature version.
-    pub engine: Option<&'a str>,
-    pub at: Option<Timestamp>,
-    /// Why unscanned, or the signature of a quarantined version.
-    pub detail: Option<&'a str>,
-}
-
-/// What the upload transaction did.
-#[derive(Debug, Clone)]
-pub struct CommitOutcome {
-    pub node: Node,
-    /// True if the file did not exist before.
-    pub created: bool,
-    /// Blobs of versions dropped beyond the kept count; delete them, then
-    /// call [`Db::blob_deleted`].
-    pub pruned_blobs: Vec<String>,
-}
-
 pub(crate) fn node_sql(filter: &str) -> String {
     format!("SELECT {NODE_COLS} FROM nodes WHERE {filter}")
 }
@@ -144,45 +88,6 @@ async fn live_child_in(
     .fetch_optional(conn)
     .await?;
     row.map(Node::try_from).transpose()
-}
-
-/// In one query: fails unless `parent_id` is a live folder of the tenant, and
-/// returns its live child named `key`, if any.
-async fn live_parent_and_child(
-    conn: &mut AnyConnection,
-    tenant_id: i64,
-    parent_id: i64,
-    key: &str,
-) -> Result<Option<Node>, DbError> {
-    let cols = NODE_COLS
-        .split(", ")
-        .map(|c| format!("c.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "SELECT p.kind AS p_kind, p.trashed_at AS p_trashed_at, {cols} FROM nodes p
-         LEFT JOIN nodes c ON c.tenant_id = p.tenant_id AND c.parent_id = p.id AND c.name_key = $3 AND c.trashed_at IS NULL
-         WHERE p.tenant_id = $1 AND p.id = $2"
-    );
-    let row = sqlx::query(AssertSqlSafe(sql))
-        .bind(tenant_id)
-        .bind(parent_id)
-        .bind(key)
-        .fetch_optional(conn)
-        .await?
-        .ok_or(DbError::NotFound)?;
-    use sqlx::Row;
-    let kind: String = row.try_get("p_kind")?;
-    let trashed: Option<i64> = row.try_get("p_trashed_at")?;
-    if kind != "folder" || trashed.is_some() {
-        return Err(DbError::NotFound);
-    }
-    let child_id: Option<i64> = row.try_get("id")?;
-    if child_id.is_none() {
-        return Ok(None);
-    }
-    let child: NodeRow = sqlx::FromRow::from_row(&row)?;
-    Ok(Some(child.try_into()?))
 }
 
 /// Fails unless `id` is a folder of the tenant that is not in the trash.
@@ -504,30 +409,6 @@ impl Db {
         Ok(node)
     }
 
-    /// Makes an uploaded blob the current version of a file, in one transaction:
-    /// reserves the bytes against the tenant's capacity, creates the file or
-    /// adds a version, and drops versions beyond the kept count.
-    pub async fn commit_file(&self, c: &CommitFile<'_>) -> Result<CommitOutcome, DbError> {
-        // Two uploads creating the same new name race on the unique index on
-        // PostgreSQL; the loser retries and becomes a new version instead.
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            let mut tx = self.begin_write().await?;
-            match commit_in(&mut tx, c).await {
-                Ok(out) => {
-                    tx.commit().await?;
-                    self.tree_changed();
-                    return Ok(out);
-                }
-                Err(DbError::Sqlx(e)) if attempts < 3 && DbError::is_unique_violation(&e) => {
-                    tx.rollback().await?;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
     /// Moves and/or renames a node into a live folder of the same tenant.
     #[allow(clippy::too_many_arguments)]
     pub async fn move_node(
@@ -613,144 +494,6 @@ async fn is_ancestor_or_self(
     .fetch_optional(conn)
     .await?;
     Ok(found.is_some())
-}
-
-async fn commit_in(tx: &mut AnyConnection, c: &CommitFile<'_>) -> Result<CommitOutcome, DbError> {
-    let key = name_key(c.name);
-    let existing = live_parent_and_child(tx, c.tenant_id, c.parent_id, &key).await?;
-    if let Some(e) = &existing {
-        if e.kind == NodeKind::Folder {
-            return Err(DbError::Conflict(
-                "a folder with this name already exists".into(),
-            ));
-        }
-        if c.if_none_match_any {
-            return Err(DbError::PreconditionFailed);
-        }
-    }
-    if let Some(want) = c.if_match {
-        match &existing {
-            Some(e) if kura_core::model::etag_matches(want, &e.etag) => {}
-            _ => return Err(DbError::PreconditionFailed),
-        }
-    }
-    let (node_id, created) = match &existing {
-        Some(e) => (e.id, false),
-        None => {
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO nodes (tenant_id, parent_id, kind, name, name_key, etag, created_at, modified_at, modified_by, name_fold)
-                 VALUES ($1, $2, 'file', $3, $4, $5, $6, $6, $7, $8) RETURNING id",
-            )
-            .bind(c.tenant_id)
-            .bind(c.parent_id)
-            .bind(c.name)
-            .bind(&key)
-            .bind(c.etag)
-            .bind(c.now)
-            .bind(c.user_id)
-            .bind(search_fold(c.name))
-            .fetch_one(&mut *tx)
-            .await?;
-            (id, true)
-        }
-    };
-    let version_id: i64 = sqlx::query_scalar(
-        "INSERT INTO versions (tenant_id, node_id, blob_key, size, etag, created_at, created_by,
-                               scan_status, scan_engine, scanned_at, scan_detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-    )
-    .bind(c.tenant_id)
-    .bind(node_id)
-    .bind(c.blob_key)
-    .bind(c.size)
-    .bind(c.etag)
-    .bind(c.now)
-    .bind(c.user_id)
-    .bind(c.scan.status.as_str())
-    .bind(c.scan.engine)
-    .bind(c.scan.at)
-    .bind(c.scan.detail)
-    .fetch_one(&mut *tx)
-    .await?;
-    let node: NodeRow = sqlx::query_as(AssertSqlSafe(format!(
-        "UPDATE nodes SET current_version_id = $2, size = $3, etag = $4, content_type = $5,
-         modified_at = $6, modified_by = $7, scan_status = $8 WHERE id = $1 RETURNING {NODE_COLS}"
-    )))
-    .bind(node_id)
-    .bind(version_id)
-    .bind(c.size)
-    .bind(c.etag)
-    .bind(c.content_type)
-    .bind(c.now)
-    .bind(c.user_id)
-    .bind(c.scan.status.as_str())
-    .fetch_one(&mut *tx)
-    .await?;
-    let node = Node::try_from(node)?;
-    if c.thumbnail {
-        crate::jobs::enqueue_in(
-            tx,
-            crate::jobs::JOB_THUMBNAIL,
-            c.tenant_id,
-            version_id,
-            c.now,
-        )
-        .await?;
-    }
-    let pruned_blobs = if created {
-        Vec::new()
-    } else {
-        crate::versions::prune_in(tx, c.tenant_id, node_id, c.keep_versions.max(1), c.now).await?
-    };
-    // Reserve last, after pruning released the dropped versions' bytes, so a
-    // replacement is judged by the net change. A refusal rolls everything back.
-    let reserved = sqlx::query(
-        "UPDATE tenants SET used_bytes = used_bytes + $2
-         WHERE id = $1 AND used_bytes + $2 <= capacity_bytes AND status = 'active'",
-    )
-    .bind(c.tenant_id)
-    .bind(c.size)
-    .execute(&mut *tx)
-    .await?;
-    if reserved.rows_affected() == 0 {
-        return Err(DbError::QuotaExceeded);
-    }
-    for (attr_id, rows) in c.attributes {
-        crate::attributes::replace_values_in(tx, c.tenant_id, node_id, *attr_id, rows).await?;
-    }
-    let event = |action, target, detail| EventRef {
-        tenant_id: Some(c.tenant_id),
-        user_id: c.user_id,
-        action,
-        target: Some(target),
-        detail: Some(detail),
-        ip: c.audit_ip,
-        user_agent: None,
-        at: c.now,
-    };
-    if let (Some(target), Some(detail)) = (c.audit_path, c.attributes_audit) {
-        event_in(tx, &event("attributes.update", target, detail)).await?;
-    }
-    if let Some(target) = c.audit_path {
-        let mut detail = format!(
-            "{} bytes, {}",
-            c.size,
-            if created { "new file" } else { "new version" }
-        );
-        // Unscanned files are flagged in the log itself, with the reason.
-        if c.scan.status == ScanStatus::Unscanned {
-            detail.push_str(&format!(
-                ", UNSCANNED: {}",
-                c.scan.detail.unwrap_or("not scanned")
-            ));
-        }
-        event_in(tx, &event("file.upload", target, &detail)).await?;
-    }
-    Ok(CommitOutcome {
-        node,
-        created,
-        pruned_blobs,
-    })
 }
 
 impl Db {

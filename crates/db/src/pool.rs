@@ -32,6 +32,9 @@ pub struct Db {
     write_pool: Option<AnyPool>,
     /// Path lookups, on SQLite only (see path_cache.rs).
     pub(crate) path_cache: Option<Arc<crate::path_cache::PathCache>>,
+    /// Upload commits go to the group committer, on SQLite only (see
+    /// committer.rs); `None` on PostgreSQL and in the committer's own copy.
+    pub(crate) committer: Option<crate::committer::Queue>,
 }
 
 /// A write transaction (and, on SQLite, this process's writer slot).
@@ -109,13 +112,18 @@ impl Db {
         let write_gate = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
         let path_cache =
             (backend == Backend::Sqlite).then(|| Arc::new(crate::path_cache::PathCache::default()));
-        Ok(Self {
+        let mut db = Self {
             pool,
             backend,
             write_gate,
             write_pool,
             path_cache,
-        })
+            committer: None,
+        };
+        if backend == Backend::Sqlite {
+            db.committer = Some(crate::committer::start(db.clone()));
+        }
+        Ok(db)
     }
 
     /// The engine in use.
@@ -172,10 +180,18 @@ impl Db {
         Ok(WriteTx { tx, _gate: gate })
     }
 
-    /// Called after every committed change to nodes or versions.
+    /// Called after every committed change to nodes or versions that can
+    /// move, hide or reveal a path (see path_cache.rs).
     pub(crate) fn tree_changed(&self) {
         if let Some(c) = &self.path_cache {
-            c.bump();
+            c.bump_tree();
+        }
+    }
+
+    /// Called after a committed new file or new version.
+    pub(crate) fn files_changed(&self) {
+        if let Some(c) = &self.path_cache {
+            c.bump_files();
         }
     }
 

@@ -204,7 +204,7 @@ async fn insert_detection(
             user_id: d.user_id,
             action,
             target: Some(d.path),
-            detail: Some(&detail),
+            detail: Some(detail.as_str().into()),
             ip: d.ip,
             user_agent: None,
             at: d.now,

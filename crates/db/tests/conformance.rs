@@ -63,6 +63,7 @@ conformance!(
     moves_refuse_cycles,
     jobs_are_leased_and_thumbnails_go_with_versions,
     merged_candidates_find_what_probes_find,
+    concurrent_commits_each_get_their_own_result,
 );
 
 fn commit<'a>(
@@ -891,6 +892,101 @@ async fn merged_candidates_find_what_probes_find(db: Db) {
                 Some(want.len() as i64),
                 "{what}, merge {merge}: total"
             );
+        }
+    }
+}
+
+/// Many commits at once (on SQLite they are grouped into shared
+/// transactions): each gets the result it would get alone, and together
+/// they never exceed the capacity.
+async fn concurrent_commits_each_get_their_own_result(db: Db) {
+    let t = db
+        .create_tenant("acme", "Acme", 1000, 10, 30, "e", 1)
+        .await
+        .unwrap();
+    let root = t.root_id;
+    let dir = db
+        .create_folder(t.id, root, "dir", "fe", 1_000, None)
+        .await
+        .unwrap();
+    let old = db
+        .commit_file(&commit(t.id, root, "exists.txt", "old", 10, 10))
+        .await
+        .unwrap();
+    let keys: Vec<String> = (0..200).map(|i| format!("key{i}")).collect();
+    let names: Vec<String> = (0..200).map(|i| format!("f{i}.txt")).collect();
+    let mut all = Vec::new();
+    // 0..20: new files; 20..25: five uploads of one new path.
+    for i in 0..20 {
+        all.push(commit(t.id, root, &names[i], &keys[i], 10, 10));
+    }
+    for i in 20..25 {
+        all.push(commit(t.id, root, "same.txt", &keys[i], 10, 10));
+    }
+    // 25: onto a folder's name; 26, 27: preconditions that fail; 28: If-Match
+    // that holds; 29: too big; 30: a parent that is not a folder.
+    all.push(commit(t.id, root, "DIR", &keys[25], 10, 10));
+    let mut c = commit(t.id, root, "exists.txt", &keys[26], 10, 10);
+    c.if_none_match_any = true;
+    all.push(c);
+    let mut c = commit(t.id, root, "exists.txt", &keys[27], 10, 10);
+    c.if_match = Some("wrong");
+    all.push(c);
+    let mut c = commit(t.id, root, "exists.txt", &keys[28], 10, 10);
+    c.if_match = Some("old");
+    all.push(c);
+    all.push(commit(t.id, root, "big.bin", &keys[29], 5_000, 10));
+    all.push(commit(t.id, old.node.id, "under-a-file", &keys[30], 10, 10));
+    let mut results = futures_util::future::join_all(all.iter().map(|c| db.commit_file(c))).await;
+    // 31..131: then a hundred uploads racing for the capacity that is left.
+    let racers: Vec<_> = (31..131)
+        .map(|i| commit(t.id, dir.id, &names[i], &keys[i], 10, 10))
+        .collect();
+    results.extend(futures_util::future::join_all(racers.iter().map(|c| db.commit_file(c))).await);
+    all.extend(racers);
+    for r in &results[0..20] {
+        assert!(r.as_ref().unwrap().created);
+    }
+    let same: Vec<bool> = results[20..25]
+        .iter()
+        .map(|r| r.as_ref().unwrap().created)
+        .collect();
+    assert_eq!(same.iter().filter(|c| **c).count(), 1, "{same:?}");
+    assert!(matches!(results[25], Err(DbError::Conflict(_))));
+    assert!(matches!(results[26], Err(DbError::PreconditionFailed)));
+    assert!(matches!(results[27], Err(DbError::PreconditionFailed)));
+    assert!(!results[28].as_ref().unwrap().created);
+    assert!(matches!(results[29], Err(DbError::QuotaExceeded)));
+    assert!(matches!(results[30], Err(DbError::NotFound)));
+    // 10 + 20 * 10 + 5 * 10 + 10 = 270 used before the race: 73 fit.
+    let won = results[31..131].iter().filter(|r| r.is_ok()).count();
+    let lost = results[31..131]
+        .iter()
+        .filter(|r| matches!(r, Err(DbError::QuotaExceeded)))
+        .count();
+    assert_eq!((won, lost), (73, 27));
+    assert_eq!(db.tenant_by_id(t.id).await.unwrap().used_bytes, 1000);
+    // What the results say is what is stored.
+    let same_node = results[20].as_ref().unwrap().node.id;
+    assert_eq!(db.versions(t.id, same_node).await.unwrap().len(), 5);
+    let exists = db.versions(t.id, old.node.id).await.unwrap();
+    assert_eq!(
+        exists
+            .iter()
+            .map(|v| v.blob_key.as_str())
+            .collect::<Vec<_>>(),
+        vec!["key28", "old"]
+    );
+    let in_dir = db
+        .list_children(t.id, dir.id, SortKey::Name, false, None, 500)
+        .await
+        .unwrap();
+    assert_eq!(in_dir.len(), 73);
+    for (r, c) in results.iter().zip(&all) {
+        if let Ok(out) = r {
+            assert_eq!(out.node.name, c.name);
+            assert_eq!(out.node.parent_id, Some(c.parent_id));
+            assert_eq!(out.node.size, c.size);
         }
     }
 }
