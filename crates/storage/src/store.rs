@@ -124,9 +124,15 @@ impl BlobStore {
         }
     }
 
-    /// A fresh, never-used key under the tenant's prefix.
+    /// A fresh, never-used key under the tenant's prefix, in one of 256
+    /// folders named by the id's last two (random) hex digits. On local disks
+    /// this keeps folders small and lets concurrent uploads create their
+    /// files in different folders: one folder for all of a tenant's blobs
+    /// made every upload queue on that folder's lock.
     pub fn new_key(tenant_id: i64) -> String {
-        format!("t/{tenant_id}/b/{}", uuid::Uuid::now_v7().simple())
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        let shard = id.get(id.len().saturating_sub(2)..).unwrap_or("00");
+        format!("t/{tenant_id}/b/{shard}/{id}")
     }
 
     /// A fresh key for a derived blob (a thumbnail) under the tenant's
