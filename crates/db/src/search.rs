@@ -510,6 +510,17 @@ impl Db {
 
     /// One page of a search, with the total count.
     pub async fn search(&self, q: &SearchQuery) -> Result<SearchPage, DbError> {
+        self.search_counted(q, None).await
+    }
+
+    /// [`Db::search`] with the total already known (from
+    /// [`Db::search_facets`], which counts it in passing for searches
+    /// without filters), saving the statement that would count it again.
+    pub async fn search_counted(
+        &self,
+        q: &SearchQuery,
+        known_total: Option<i64>,
+    ) -> Result<SearchPage, DbError> {
         let sqlite = self.backend() == crate::Backend::Sqlite;
         let mut s = Sql::new();
         let cte = live_folders(q, &mut s);
@@ -609,7 +620,10 @@ impl Db {
         let total = match (count_here, rows.first()) {
             (true, Some(row)) => row.try_get::<i64, _>("total_n")?,
             (true, None) => 0,
-            (false, _) => self.search_total(q).await?,
+            (false, _) => match known_total {
+                Some(t) => t,
+                None => self.search_total(q).await?,
+            },
         };
         Ok(SearchPage { items, next, total })
     }
@@ -635,13 +649,15 @@ impl Db {
     }
 
     /// The counts of several facets (`attr_id` 0: media types), in the order
-    /// asked. Without filters, one statement adds up the per-folder counts
-    /// of all of them over the live folders of the scope (walked once).
+    /// asked, and for searches without filters also the total (the sum of
+    /// the media-type counts). Without filters, one statement adds up the
+    /// per-folder counts of all of them, and of the media types for the
+    /// total, over the live folders of the scope (walked once).
     pub async fn search_facets(
         &self,
         q: &SearchQuery,
         attr_ids: &[i64],
-    ) -> Result<Vec<Vec<(String, i64)>>, DbError> {
+    ) -> Result<(Vec<Vec<(String, i64)>>, Option<i64>), DbError> {
         if !q.scope_only() {
             let mut out = Vec::with_capacity(attr_ids.len());
             for a in attr_ids {
@@ -651,14 +667,18 @@ impl Db {
                     self.search_facet(q, *a).await?
                 });
             }
-            return Ok(out);
+            return Ok((out, None));
         }
         if attr_ids.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         }
         let mut s = Sql::new();
         let cte = live_folders(q, &mut s);
-        let marks: Vec<String> = attr_ids.iter().map(|a| s.p(Param::Int(*a))).collect();
+        let mut wanted = attr_ids.to_vec();
+        if !wanted.contains(&0) {
+            wanted.push(0);
+        }
+        let marks: Vec<String> = wanted.iter().map(|a| s.p(Param::Int(*a))).collect();
         let sql = format!(
             "{cte}SELECT f.attr_id, f.value, CAST(SUM(f.n) AS BIGINT) FROM search_facets f
              WHERE f.folder_id IN (SELECT id FROM sub) AND f.attr_id IN ({})
@@ -677,10 +697,16 @@ impl Db {
                 .or_default()
                 .push((r.try_get::<String, _>(1)?, r.try_get::<i64, _>(2)?));
         }
-        Ok(attr_ids
-            .iter()
-            .map(|a| by_attr.get(a).cloned().unwrap_or_default())
-            .collect())
+        let total = by_attr
+            .get(&0)
+            .map_or(0, |types| types.iter().map(|(_, n)| n).sum());
+        Ok((
+            attr_ids
+                .iter()
+                .map(|a| by_attr.get(a).cloned().unwrap_or_default())
+                .collect(),
+            Some(total),
+        ))
     }
 
     /// How many matching files have each value of an attribute (counted).

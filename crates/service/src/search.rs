@@ -232,7 +232,11 @@ impl Service {
             facet_ids.push(d.id);
         }
         let mut facets = Map::new();
-        let counted = self.db.search_facets(&q, &facet_ids).await?;
+        let (counted, total) = if facet_ids.is_empty() {
+            (Vec::new(), None)
+        } else {
+            self.db.search_facets(&q, &facet_ids).await?
+        };
         for (key, counts) in r.facets.iter().zip(counted) {
             let m: Map<String, Value> = counts
                 .into_iter()
@@ -240,7 +244,7 @@ impl Service {
                 .collect();
             facets.insert(key.clone(), Value::Object(m));
         }
-        let page = self.db.search(&q).await?;
+        let page = self.db.search_counted(&q, total).await?;
         let ids: Vec<i64> = page.items.iter().map(|n| n.id).collect();
         let paths = self.db.paths_of(who.tenant_id(), &ids).await?;
         let mut rows: HashMap<i64, Vec<_>> = HashMap::new();
