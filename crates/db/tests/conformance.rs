@@ -917,11 +917,11 @@ async fn concurrent_commits_each_get_their_own_result(db: Db) {
     let names: Vec<String> = (0..200).map(|i| format!("f{i}.txt")).collect();
     let mut all = Vec::new();
     // 0..20: new files; 20..25: five uploads of one new path.
-    for i in 0..20 {
-        all.push(commit(t.id, root, &names[i], &keys[i], 10, 10));
+    for (name, key) in names.iter().zip(&keys).take(20) {
+        all.push(commit(t.id, root, name, key, 10, 10));
     }
-    for i in 20..25 {
-        all.push(commit(t.id, root, "same.txt", &keys[i], 10, 10));
+    for key in &keys[20..25] {
+        all.push(commit(t.id, root, "same.txt", key, 10, 10));
     }
     // 25: onto a folder's name; 26, 27: preconditions that fail; 28: If-Match
     // that holds; 29: too big; 30: a parent that is not a folder.
