@@ -354,16 +354,17 @@ async fn thumbnails_stay_in_their_tenant(b: Backend) {
         .await
         .unwrap();
     problem(r, StatusCode::UNAUTHORIZED, "unauthenticated").await;
-    // Derived blobs live under the owner's prefix.
+    // Derived blobs (t/<tenant>/d/<id>) live under the owner's prefix, beside
+    // its file blobs (t/<tenant>/b/<xx>/<id>).
     let d = derived_blobs(&s);
     assert_eq!(d.len(), 1);
     let tenant_dir = d[0].parent().unwrap().parent().unwrap();
     let owner_blob = s
         .blob_files()
         .into_iter()
-        .find(|p| p.parent().is_some_and(|x| x.ends_with("b")))
+        .find(|p| p.ancestors().nth(2).is_some_and(|x| x.ends_with("b")))
         .unwrap();
-    assert_eq!(owner_blob.parent().unwrap().parent().unwrap(), tenant_dir);
+    assert_eq!(owner_blob.ancestors().nth(3).unwrap(), tenant_dir);
 }
 
 async fn a_pdf_gets_a_first_page_thumbnail(b: Backend) {
