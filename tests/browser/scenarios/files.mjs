@@ -69,7 +69,9 @@ export default async function (c) {
   c.eq((await item.locator('.path').textContent()).trim(), '/資料/報告書.txt', 'original location shown');
   await c.shot(page, 'trash');
   await item.locator('[data-trash="restore"]').click();
-  await item.waitFor({ state: 'detached' });
+  // It was the only item: the page reloads to show the empty trash. Wait for
+  // that reload, or it races with (and interrupts) the next navigation.
+  await page.locator('p.empty').waitFor();
   await page.goto(`${c.base}/ui/files/${encodeURIComponent('資料')}`);
   await c.row(page, '報告書.txt').waitFor();
 
