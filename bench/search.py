@@ -106,10 +106,10 @@ class Kura:
             self.proc.wait(timeout=30)
             self.proc = None
 
-    def rss_kib(self):
+    def rss_kib(self, field="VmHWM"):
         with open("/proc/%d/status" % self.proc.pid) as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
         return 0
 
@@ -338,7 +338,11 @@ def main():
             p50, p95 = pct(times, 50), pct(times, 95)
             results.append((label, p50, p95))
             print("%-32s %9.1f %9.1f %8s" % (label, p50, p95, total), flush=True)
-        print("server peak RSS: %d MiB" % (k.rss_kib() // 1024))
+        # SQLite reads the database through a memory map: those pages are
+        # the OS page cache (RssFile), shared and dropped under pressure; the
+        # server's own memory is the anonymous part.
+        print("server peak RSS: %d MiB (now: %d MiB anonymous, %d MiB mapped files)" % (
+            k.rss_kib() // 1024, k.rss_kib("RssAnon") // 1024, k.rss_kib("RssFile") // 1024))
         print("generation: %.0f s; target: p95 < 100 ms for every query" % gen_s)
         miss = [l for l, _, p in results if p >= 100]
         print("RESULT: %s" % ("PASS" if not miss else "MISS (%s)" % ", ".join(miss)))
