@@ -24,6 +24,7 @@ use kura_core::name::name_key;
 use kura_core::{Node, NodeKind, ScanStatus, Timestamp};
 use sqlx::{AnyConnection, Row};
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 /// Everything the upload transaction needs.
 #[derive(Debug, Clone)]
@@ -114,8 +115,9 @@ impl Db {
     }
 }
 
-/// The parent (which must be a live folder) and its live child of the name.
-fn lookup_sql() -> String {
+/// The parent (which must be a live folder) and its live child of the name;
+/// built once, as every commit runs it.
+static LOOKUP_SQL: LazyLock<String> = LazyLock::new(|| {
     let cols = NODE_COLS
         .split(", ")
         .map(|c| format!("c.{c}"))
@@ -126,7 +128,7 @@ fn lookup_sql() -> String {
          LEFT JOIN nodes c ON c.tenant_id = p.tenant_id AND c.parent_id = p.id AND c.name_key = $3 AND c.trashed_at IS NULL
          WHERE p.tenant_id = $1 AND p.id = $2"
     )
-}
+});
 
 /// Adds `bytes` to the tenant's usage if it stays within the capacity.
 const RESERVE_SQL: &str = "UPDATE tenants SET used_bytes = used_bytes + $2
@@ -139,7 +141,7 @@ pub(crate) const UNRESERVE_SQL: &str =
 /// Adds the two checks of a commit: the lookup, then the reservation.
 pub(crate) fn push_checks<'a>(s: &mut Script<'a>, c: &CommitFile<'a>, key: &'a str) {
     s.push(
-        lookup_sql(),
+        LOOKUP_SQL.as_str(),
         vec![c.tenant_id.into(), c.parent_id.into(), key.into()],
     );
     s.push(RESERVE_SQL, vec![c.tenant_id.into(), c.size.into()]);

@@ -167,9 +167,14 @@ impl Db {
         }
         tx.commit().await?;
         self.files_changed();
+        // Every upload was answered above, by its plan or on its savepoint.
         Ok(results
             .into_iter()
-            .map(|r| r.unwrap_or(Err(DbError::NotFound)))
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(DbError::Corrupt("a batched commit went unanswered".into()))
+                })
+            })
             .collect())
     }
 }

@@ -17,6 +17,7 @@
 use crate::{Backend, DbError};
 use futures_util::StreamExt;
 use sqlx::{AnyConnection, AssertSqlSafe, Either, Executor};
+use std::borrow::Cow;
 
 /// A value bound to a statement of a script.
 #[derive(Debug, Clone)]
@@ -66,7 +67,7 @@ pub(crate) struct Outcome {
 /// Statements to run in order, each written with its own `$1..$n`.
 #[derive(Default)]
 pub(crate) struct Script<'a> {
-    stmts: Vec<(String, Vec<Arg<'a>>)>,
+    stmts: Vec<(Cow<'a, str>, Vec<Arg<'a>>)>,
 }
 
 impl<'a> Script<'a> {
@@ -75,7 +76,7 @@ impl<'a> Script<'a> {
     }
 
     /// Adds a statement and its parameters (`$1` is the first of `args`).
-    pub(crate) fn push(&mut self, sql: impl Into<String>, args: Vec<Arg<'a>>) -> &mut Self {
+    pub(crate) fn push(&mut self, sql: impl Into<Cow<'a, str>>, args: Vec<Arg<'a>>) -> &mut Self {
         self.stmts.push((sql.into(), args));
         self
     }
@@ -115,7 +116,7 @@ impl<'a> Script<'a> {
             Backend::Postgres => {
                 let mut out = Vec::with_capacity(self.stmts.len());
                 for (s, a) in self.stmts {
-                    out.extend(run_one(conn, s, a).await?);
+                    out.extend(run_one(conn, s.into_owned(), a).await?);
                 }
                 Ok(out)
             }
