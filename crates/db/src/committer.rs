@@ -140,12 +140,12 @@ impl Db {
         }
         let written = writes.run(&mut tx, Backend::Sqlite).await?;
         let mut results = Vec::with_capacity(items.len());
-        for (c, plan) in items.iter().zip(&plans) {
+        for (c, plan) in items.iter().zip(plans) {
             results.push(match plan {
-                Plan::Done(e) => Some(Err(clone_refusal(e))),
+                Plan::Done(e) => Some(Err(e)),
                 Plan::Fast { created, node_at } => {
-                    let node = node_from(&written, *node_at)?;
-                    Some(Ok(finish(&mut tx, c, node, *created, true).await?))
+                    let node = node_from(&written, node_at)?;
+                    Some(Ok(finish(&mut tx, c, node, created, true).await?))
                 }
                 Plan::Later => None,
             });
@@ -176,17 +176,6 @@ impl Db {
                 })
             })
             .collect())
-    }
-}
-
-/// The refusals the checks decide, for the one upload they concern.
-fn clone_refusal(e: &DbError) -> DbError {
-    match e {
-        DbError::NotFound => DbError::NotFound,
-        DbError::Conflict(m) => DbError::Conflict(m.clone()),
-        DbError::QuotaExceeded => DbError::QuotaExceeded,
-        DbError::PreconditionFailed => DbError::PreconditionFailed,
-        other => DbError::Corrupt(other.to_string()),
     }
 }
 
