@@ -87,7 +87,17 @@ impl Db {
                 .max_connections(max.max(1))
                 .acquire_timeout(Duration::from_secs(30));
             if backend != Backend::Sqlite {
-                return o;
+                // PostgreSQL compiles a query to machine code (JIT) when its
+                // estimated cost is high, which searches over a large archive
+                // are: the compile took up to 250 ms of a subtree search that
+                // runs in 45 ms without it (1M files, p95 318 -> 51 ms).
+                // Kura's queries are interactive, never long analytics.
+                return o.after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        conn.execute("SET jit = off").await?;
+                        Ok(())
+                    })
+                });
             }
             // WAL lets readers run beside the single writer; NORMAL sync is
             // durable across application crashes (WAL is fsynced at checkpoints).
@@ -205,6 +215,19 @@ impl Db {
     pub async fn ping(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// A setting of the database session as Kura's connections run it
+    /// (PostgreSQL; `None` on SQLite), e.g. to check `jit`.
+    pub async fn session_setting(&self, name: &str) -> Result<Option<String>, DbError> {
+        if self.backend != Backend::Postgres {
+            return Ok(None);
+        }
+        let v: String = sqlx::query_scalar("SELECT current_setting($1)")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Some(v))
     }
 
     /// Whether `close` was called (background workers stop then).

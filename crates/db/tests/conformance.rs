@@ -64,6 +64,7 @@ conformance!(
     jobs_are_leased_and_thumbnails_go_with_versions,
     merged_candidates_find_what_probes_find,
     concurrent_commits_each_get_their_own_result,
+    postgres_sessions_run_without_jit,
 );
 
 fn commit<'a>(
@@ -987,6 +988,23 @@ async fn concurrent_commits_each_get_their_own_result(db: Db) {
             assert_eq!(out.node.name, c.name);
             assert_eq!(out.node.parent_id, Some(c.parent_id));
             assert_eq!(out.node.size, c.size);
+        }
+    }
+}
+
+/// Every pooled PostgreSQL connection has JIT compilation off (it cost
+/// searches over a large archive up to 250 ms of compiling); SQLite has no
+/// such setting.
+async fn postgres_sessions_run_without_jit(db: Db) {
+    // More checks than pooled connections at once, so several connections
+    // answer, not just the first.
+    let checks = (0..8).map(|_| db.session_setting("jit"));
+    let settings = futures_util::future::join_all(checks).await;
+    for s in settings {
+        let s = s.unwrap();
+        match db.backend() {
+            kura_db::Backend::Postgres => assert_eq!(s.as_deref(), Some("off")),
+            kura_db::Backend::Sqlite => assert_eq!(s, None),
         }
     }
 }
