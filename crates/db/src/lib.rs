@@ -43,7 +43,7 @@ pub use otp::OtpState;
 pub use pool::{Backend, Db};
 pub use saved_searches::SavedSearch;
 pub use scans::{Detection, NewDetection, RescanItem};
-pub use search::{AttrCond, Param, SearchCursor, SearchPage, SearchQuery, SearchSort};
+pub use search::{AttrCond, Param, SearchCursor, SearchPage, SearchQuery, SearchSort, TokenKind};
 pub use session_list::SessionInfo;
 pub use sessions::{SessionRecord, TokenInfo, TokenRecord};
 pub use sso::{SsoConfigRow, SsoPendingRow};

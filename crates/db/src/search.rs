@@ -36,6 +36,17 @@ pub enum AttrCond {
     NumNot(i64, f64),
 }
 
+/// How an attribute's values are also kept in `nodes.attr_tokens`
+/// (PostgreSQL; see migrations/postgres/0019_attribute_tokens.sql).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TokenKind {
+    /// Choices: one token per value.
+    Choice,
+    /// Whole numbers (dates as days, booleans as 0/1): trie tokens, so
+    /// ranges are a few tokens too.
+    Whole,
+}
+
 /// What to sort by.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum SearchSort {
@@ -72,6 +83,9 @@ pub struct SearchQuery {
     pub modified_from: Option<Timestamp>,
     pub modified_to: Option<Timestamp>,
     pub uploader: Option<i64>,
+    /// The attributes whose values are also search tokens of their file
+    /// (choice, multiple choice, date, boolean), used on PostgreSQL.
+    pub tokens: Vec<(i64, TokenKind)>,
     /// Which attribute term leads the search (see [`Db::plan_search`]).
     pub driver: usize,
     /// SQLite: list the candidates by merging the terms' value lists (each
@@ -312,6 +326,124 @@ fn terms(q: &SearchQuery) -> (Vec<Term<'_>>, Vec<Term<'_>>) {
     (pos, neg)
 }
 
+/// The trie levels of whole-number tokens: bits shifted off per level.
+const TOKEN_SHIFTS: [u32; 4] = [0, 4, 8, 12];
+/// A range needing more tokens than this is filtered through the value
+/// index instead (only very wide or open ranges do).
+const MAX_RANGE_TOKENS: usize = 128;
+
+/// The tokens of the whole numbers within the bounds: any of them is a
+/// match. Each level covers the parts of the range its blocks do not
+/// (`None`: an open or too wide range).
+fn range_tokens(
+    attr: i64,
+    lo: Option<(f64, bool)>,
+    hi: Option<(f64, bool)>,
+) -> Option<Vec<String>> {
+    let ((lo, lo_incl), (hi, hi_incl)) = (lo?, hi?);
+    if !lo.is_finite() || !hi.is_finite() || lo.abs() > 1e15 || hi.abs() > 1e15 {
+        return None;
+    }
+    // The whole numbers within the bounds, inclusive.
+    let mut a = if lo_incl { lo.ceil() } else { lo.floor() + 1.0 } as i64;
+    let mut b = if hi_incl { hi.floor() } else { hi.ceil() - 1.0 } as i64;
+    let mut out = Vec::new();
+    for (i, shift) in TOKEN_SHIFTS.iter().enumerate() {
+        if a > b {
+            break;
+        }
+        // The whole blocks of the next level inside [a, b]: from `up` to
+        // `down` (exclusive) at this level.
+        let split = TOKEN_SHIFTS.get(i + 1).and_then(|next| {
+            let block = 1i64 << (next - shift);
+            let up = a + (block - a.rem_euclid(block)) % block;
+            let down = (b + 1) - (b + 1).rem_euclid(block);
+            (up < down).then_some((block, up, down))
+        });
+        let Some((block, up, down)) = split else {
+            if usize::try_from(b - a + 1).map_or(true, |n| out.len() + n > MAX_RANGE_TOKENS) {
+                return None;
+            }
+            out.extend((a..=b).map(|v| format!("{attr}#{shift}:{v}")));
+            break;
+        };
+        out.extend((a..up).map(|v| format!("{attr}#{shift}:{v}")));
+        out.extend((down..=b).map(|v| format!("{attr}#{shift}:{v}")));
+        if out.len() > MAX_RANGE_TOKENS {
+            return None;
+        }
+        a = up.div_euclid(block);
+        b = down.div_euclid(block) - 1;
+    }
+    Some(out)
+}
+
+/// A positive term as a test on the file's own tokens: all of them (`true`)
+/// or any of them (`false`); `None` where the attribute has no tokens or
+/// the range is too wide.
+fn term_tokens(q: &SearchQuery, t: &Term<'_>) -> Option<(bool, Vec<String>)> {
+    let kind = q.tokens.iter().find(|(a, _)| *a == t.0).map(|(_, k)| *k)?;
+    let attr = t.0;
+    match (&t.1, kind) {
+        (Pred::TextEq(x), TokenKind::Choice) => Some((true, vec![format!("{attr}={x}")])),
+        (Pred::TextIn(vals), TokenKind::Choice) => Some((
+            vals.len() == 1,
+            vals.iter().map(|x| format!("{attr}={x}")).collect(),
+        )),
+        (Pred::Range(lo, hi), TokenKind::Whole) => range_tokens(attr, *lo, *hi).map(|t| (false, t)),
+        _ => None,
+    }
+}
+
+/// PostgreSQL: the positive terms that have tokens as tests on
+/// `n.attr_tokens` (its GIN index lists the matching files at once; all
+/// "all of" tokens go into one test), and the other terms as probes of the
+/// value index per match. `None` when no term has tokens.
+fn token_filter(q: &SearchQuery, s: &mut Sql) -> Option<String> {
+    let (pos, neg) = terms(q);
+    let mut all: Vec<String> = Vec::new();
+    let mut parts = Vec::new();
+    let mut rest = Vec::new();
+    for t in &pos {
+        match term_tokens(q, t) {
+            Some((true, toks)) => all.extend(toks),
+            Some((false, toks)) if toks.is_empty() => parts.push("1 = 0".to_string()),
+            Some((false, toks)) => {
+                let marks: Vec<String> = toks.into_iter().map(|x| s.p(Param::Text(x))).collect();
+                parts.push(format!(
+                    "n.attr_tokens && ARRAY[{}]::TEXT[]",
+                    marks.join(", ")
+                ));
+            }
+            None => rest.push(t),
+        }
+    }
+    if all.is_empty() && parts.is_empty() {
+        return None;
+    }
+    if !all.is_empty() {
+        let marks: Vec<String> = all.into_iter().map(|x| s.p(Param::Text(x))).collect();
+        parts.insert(
+            0,
+            format!("n.attr_tokens @> ARRAY[{}]::TEXT[]", marks.join(", ")),
+        );
+    }
+    let probe = |t: &Term<'_>, i: usize, s: &mut Sql| {
+        let v = format!("v{i}");
+        format!(
+            "EXISTS (SELECT 1 FROM attribute_values {v} WHERE {} AND {v}.node_id = n.id)",
+            t.sql(&v, s)
+        )
+    };
+    for (i, t) in rest.into_iter().enumerate() {
+        parts.push(probe(t, i, s));
+    }
+    for (i, t) in neg.iter().enumerate() {
+        parts.push(format!("NOT {}", probe(t, pos.len() + i, s)));
+    }
+    Some(parts.join(" AND "))
+}
+
 /// The attribute conditions as one clause. The matching node ids come from
 /// the value index: the leading term (`q.driver`, the most selective one
 /// where [`Db::plan_search`] measured them) lists candidates, every other
@@ -319,6 +451,9 @@ fn terms(q: &SearchQuery) -> (Vec<Term<'_>>, Vec<Term<'_>>) {
 /// up in `nodes`. (1M files, SQLite: a two-attribute count went from 2.1 s,
 /// with every term a separate `IN` list, to well under 100 ms.)
 fn attr_filter(q: &SearchQuery, s: &mut Sql, sqlite: bool) -> Option<String> {
+    if !sqlite && let Some(f) = token_filter(q, s) {
+        return Some(f);
+    }
     let (pos, neg) = terms(q);
     let probe = |t: &Term<'_>, on: &str, i: usize, s: &mut Sql| {
         let v = format!("v{i}");
@@ -758,4 +893,84 @@ fn pairs(rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<(String, i64)>, DbError> {
     rows.iter()
         .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    /// Which whole numbers a token stands for, as the trigger makes them:
+    /// `v >> shift == n`.
+    fn covers(token: &str, v: i64) -> bool {
+        let (_, rest) = token.split_once('#').unwrap();
+        let (shift, n) = rest.split_once(':').unwrap();
+        (v >> shift.parse::<u32>().unwrap()) == n.parse::<i64>().unwrap()
+    }
+
+    #[test]
+    fn range_tokens_cover_exactly_the_range() {
+        // Every range within [-300, 9000] that the tokens can express,
+        // sampled; every value near it is inside exactly when a token
+        // covers it, and never by two tokens.
+        let mut checked = 0;
+        for (lo, hi) in [
+            (-300i64, 9000i64),
+            (0, 15),
+            (1, 1),
+            (5, 4),
+            (16, 31),
+            (-17, -1),
+        ]
+        .into_iter()
+        .chain((0..400).map(|k| (k * 37 - 2000, k * 37 - 2000 + k * k % 5000)))
+        {
+            let Some(toks) = range_tokens(7, Some((lo as f64, true)), Some((hi as f64, true)))
+            else {
+                continue;
+            };
+            assert!(toks.len() <= MAX_RANGE_TOKENS);
+            assert!(toks.iter().all(|t| t.starts_with("7#")));
+            for v in (lo - 40)..=(hi + 40) {
+                let n = toks.iter().filter(|t| covers(t, v)).count();
+                assert_eq!(
+                    n,
+                    usize::from(lo <= v && v <= hi),
+                    "{lo}..={hi} at {v}: {toks:?}"
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked > 300, "only {checked} ranges had tokens");
+    }
+
+    #[test]
+    fn range_tokens_follow_open_and_exclusive_bounds() {
+        assert_eq!(range_tokens(1, Some((3.0, true)), None), None);
+        assert_eq!(range_tokens(1, None, Some((3.0, true))), None);
+        // Exclusive and fractional bounds keep only the whole numbers inside.
+        assert_eq!(
+            range_tokens(1, Some((3.0, false)), Some((5.5, true))),
+            Some(vec!["1#0:4".to_string(), "1#0:5".to_string()])
+        );
+        assert_eq!(
+            range_tokens(1, Some((2.5, true)), Some((4.0, false))),
+            Some(vec!["1#0:3".to_string()])
+        );
+        // Nothing inside: no token, so nothing matches.
+        assert_eq!(
+            range_tokens(1, Some((4.0, false)), Some((4.0, true))),
+            Some(vec![])
+        );
+        // A quarter and a year of days are a few dozen tokens, not 90 or 365.
+        let quarter = range_tokens(1, Some((18993.0, true)), Some((19082.0, true))).unwrap();
+        assert!(quarter.len() <= 30, "{}", quarter.len());
+        let year = range_tokens(1, Some((18993.0, true)), Some((19357.0, true))).unwrap();
+        assert!(year.len() <= 60, "{}", year.len());
+        // Ten thousand years are too many.
+        assert_eq!(
+            range_tokens(1, Some((0.0, true)), Some((3_650_000.0, true))),
+            None
+        );
+    }
 }

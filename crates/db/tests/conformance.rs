@@ -62,7 +62,7 @@ conformance!(
     sessions_and_tokens,
     moves_refuse_cycles,
     jobs_are_leased_and_thumbnails_go_with_versions,
-    merged_candidates_find_what_probes_find,
+    search_strategies_find_the_same_files,
     concurrent_commits_each_get_their_own_result,
     postgres_sessions_run_without_jit,
 );
@@ -720,13 +720,14 @@ async fn jobs_are_leased_and_thumbnails_go_with_versions(db: Db) {
     assert_eq!(db.queued_jobs(JOB_THUMBNAIL).await.unwrap(), 2);
 }
 
-/// The two ways of listing attribute candidates (one probe per candidate
-/// from the leading term, or a merge of every term's value list, which
-/// SQLite's planner picks for large lists) give the same pages and totals,
-/// and both the numbers worked out here from the data.
-async fn merged_candidates_find_what_probes_find(db: Db) {
+/// The ways of listing attribute candidates (one probe per candidate from
+/// the leading term; a merge of every term's value list, which SQLite's
+/// planner picks for large lists; PostgreSQL's search tokens on the file,
+/// kept by triggers as values change) give the same pages and totals, the
+/// ones worked out here from the data.
+async fn search_strategies_find_the_same_files(db: Db) {
     use kura_core::attributes::{AttrSpec, AttrType, ChoiceDef, Labels, StoredValue};
-    use kura_db::{AttrCond, SearchQuery, SearchSort};
+    use kura_db::{AttrCond, SearchQuery, SearchSort, TokenKind};
     let t = db
         .create_tenant("acme", "Acme", 1 << 40, 10, 30, "e", 1)
         .await
@@ -773,6 +774,10 @@ async fn merged_candidates_find_what_probes_find(db: Db) {
         .create_attribute_def(t.id, &def("note", AttrType::Text, &[]), None, None, 1)
         .await
         .unwrap();
+    let day = db
+        .create_attribute_def(t.id, &def("day", AttrType::Date, &[]), None, None, 1)
+        .await
+        .unwrap();
     let text = |v: &str| StoredValue {
         text: Some(v.into()),
         fold: Some(v.to_lowercase()),
@@ -782,6 +787,7 @@ async fn merged_candidates_find_what_probes_find(db: Db) {
     // every 7th file has no site.
     let abc = ["a", "b", "c", "d"];
     let mut files = Vec::new();
+    let mut ids = Vec::new();
     for i in 0..120usize {
         let name = format!("f{i:03}.txt");
         let key = format!("k{i}");
@@ -801,14 +807,42 @@ async fn merged_candidates_find_what_probes_find(db: Db) {
                 }],
             ),
             (out.node.id, note, vec![text(&format!("Tag-{}", i % 5))]),
+            // Days 18,990 to 19,347 (2021-12-29 to 2022-12-22), 3 apart.
+            (
+                out.node.id,
+                day,
+                vec![StoredValue {
+                    text: None,
+                    fold: None,
+                    num: Some(18_990.0 + 3.0 * i as f64),
+                }],
+            ),
         ];
         if !i.is_multiple_of(7) {
             changes.push((out.node.id, site, vec![text(abc[i % 4])]));
         }
         db.set_attribute_values(t.id, &changes).await.unwrap();
         files.push(i);
+        ids.push(out.node.id);
     }
-    let has_site = |i: usize, vals: &[&str]| !i.is_multiple_of(7) && vals.contains(&abc[i % 4]);
+    // Site values changed after the fact: every 10th file moves from its
+    // site to "d" (tokens must follow an edit, not only the first write).
+    let moved: Vec<(i64, i64, Vec<StoredValue>)> = ids
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i.is_multiple_of(10) && !i.is_multiple_of(7))
+        .map(|(_, id)| (*id, site, vec![text("d")]))
+        .collect();
+    db.set_attribute_values(t.id, &moved).await.unwrap();
+    let site_of = |i: usize| {
+        if i.is_multiple_of(10) {
+            "d"
+        } else {
+            abc[i % 4]
+        }
+    };
+    let has_site = |i: usize, vals: &[&str]| !i.is_multiple_of(7) && vals.contains(&site_of(i));
+    let day_of = |i: usize| 18_990 + 3 * i as i64;
     let cases: Vec<(&str, Vec<AttrCond>, Vec<usize>)> = vec![
         (
             "two single values",
@@ -852,11 +886,74 @@ async fn merged_candidates_find_what_probes_find(db: Db) {
                 .filter(|&i| has_site(i, &["a", "c"]) && i % 3 != 1 && i % 5 != 3)
                 .collect(),
         ),
+        (
+            "a date range (a quarter) and a choice",
+            vec![
+                AttrCond::Range {
+                    attr: day,
+                    lo: Some((18_993.0, true)),
+                    hi: Some((19_082.0, true)),
+                },
+                AttrCond::TextIn(site, vec!["a".into(), "d".into()]),
+            ],
+            files
+                .iter()
+                .copied()
+                .filter(|&i| has_site(i, &["a", "d"]) && (18_993..=19_082).contains(&day_of(i)))
+                .collect(),
+        ),
+        (
+            "an exclusive date range, a choice and a negative",
+            vec![
+                AttrCond::Range {
+                    attr: day,
+                    lo: Some((19_000.0, false)),
+                    hi: Some((19_300.0, false)),
+                },
+                AttrCond::TextIn(kind, vec!["c".into()]),
+                AttrCond::TextNot(note, "Tag-0".into()),
+            ],
+            files
+                .iter()
+                .copied()
+                .filter(|&i| (19_001..19_300).contains(&day_of(i)) && i % 3 == 2 && i % 5 != 0)
+                .collect(),
+        ),
+        (
+            "an open date range and a number range",
+            vec![
+                AttrCond::Range {
+                    attr: day,
+                    lo: Some((19_100.0, true)),
+                    hi: None,
+                },
+                AttrCond::Range {
+                    attr: num,
+                    lo: None,
+                    hi: Some((100.0, true)),
+                },
+            ],
+            files
+                .iter()
+                .copied()
+                .filter(|&i| day_of(i) >= 19_100 && i <= 100)
+                .collect(),
+        ),
+    ];
+    let tokens = vec![
+        (site, TokenKind::Choice),
+        (kind, TokenKind::Choice),
+        (day, TokenKind::Whole),
     ];
     for (what, conds, want) in cases {
         assert!(!want.is_empty(), "{what}: the case selects something");
         let want: Vec<String> = want.iter().map(|i| format!("f{i:03}.txt")).collect();
-        for merge in [false, true] {
+        for (merge, tokens) in [
+            (false, Vec::new()),
+            (true, Vec::new()),
+            (false, tokens.clone()),
+        ] {
+            let with_tokens = !tokens.is_empty();
             let mut q = SearchQuery {
                 tenant_id: t.id,
                 folder_id: t.root_id,
@@ -868,6 +965,7 @@ async fn merged_candidates_find_what_probes_find(db: Db) {
                 modified_from: None,
                 modified_to: None,
                 uploader: None,
+                tokens,
                 driver: 0,
                 merge,
                 sort: SearchSort::Name,
@@ -887,11 +985,11 @@ async fn merged_candidates_find_what_probes_find(db: Db) {
                     None => break,
                 }
             }
-            assert_eq!(got, want, "{what}, merge {merge}");
+            assert_eq!(got, want, "{what}, merge {merge}, tokens {with_tokens}");
             assert_eq!(
                 total,
                 Some(want.len() as i64),
-                "{what}, merge {merge}: total"
+                "{what}, merge {merge}, tokens {with_tokens}: total"
             );
         }
     }

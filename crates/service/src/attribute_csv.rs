@@ -194,6 +194,7 @@ impl Service {
                 modified_from: None,
                 modified_to: None,
                 uploader: None,
+                tokens: Vec::new(),
                 driver: 0,
                 merge: false,
                 sort: SearchSort::Name,

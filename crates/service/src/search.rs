@@ -9,7 +9,7 @@ use base64::Engine;
 use kura_core::NodePath;
 use kura_core::attributes::{AttrType, parse_date, search_fold};
 use kura_core::clock::rfc3339;
-use kura_db::{AttrCond, DbError, SearchCursor, SearchQuery, SearchSort};
+use kura_db::{AttrCond, DbError, SearchCursor, SearchQuery, SearchSort, TokenKind};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -121,11 +121,17 @@ impl Service {
             .collect();
         let folder_id = self.scope_folder(who, r.folder.as_deref()).await?;
         let mut conds = Vec::with_capacity(r.filters.len());
+        let mut tokens = Vec::new();
         for f in &r.filters {
             let d = by_key
                 .get(f.key.as_str())
                 .ok_or_else(|| bad(&f.key, "there is no such attribute"))?;
             conds.extend(condition(d.id, &d.spec, f)?);
+            if let Some(k) = token_kind(d.spec.attr_type)
+                && !tokens.iter().any(|(id, _)| *id == d.id)
+            {
+                tokens.push((d.id, k));
+            }
         }
         let (sort, desc) = match &r.sort {
             None => (SearchSort::Name, false),
@@ -205,6 +211,7 @@ impl Service {
                 .map(|s| instant("modified_before", s))
                 .transpose()?,
             uploader,
+            tokens,
             driver: 0,
             merge: false,
             sort,
@@ -305,6 +312,17 @@ fn decode_cursor(s: &str) -> Result<SearchCursor> {
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .ok_or_else(|| ServiceError::InvalidInput("cursor is not one this server gave out".into()))
+}
+
+/// How the values of an attribute of this type are search tokens of their
+/// file (PostgreSQL's `nodes.attr_tokens`, made by the triggers of
+/// migrations/postgres/0019_attribute_tokens.sql, which list the same types).
+fn token_kind(t: AttrType) -> Option<TokenKind> {
+    match t {
+        AttrType::Choice | AttrType::MultiChoice => Some(TokenKind::Choice),
+        AttrType::Date | AttrType::Boolean => Some(TokenKind::Whole),
+        AttrType::Text | AttrType::Number => None,
+    }
 }
 
 /// One filter as database conditions, checked against the attribute.
