@@ -9,7 +9,12 @@ Usage:  bench/search.py [--backend sqlite|postgres] [--files 1000000]
 where; --reuse DIR runs the queries on such data again, after `kura migrate`
 (so it also times the migrations of a new Kura on a full archive).
 Env:    KURA_BIN (default $CARGO_TARGET_DIR/release/kura),
-        KURA_BENCH_PG (default postgres://postgres@127.0.0.1:5432/postgres)
+        KURA_BENCH_PG (a PostgreSQL server to use, e.g.
+        postgres://postgres@127.0.0.1:5432/postgres). Without it the
+        PostgreSQL run starts its own server (initdb of the installed
+        PostgreSQL, in the work folder, on a free loopback port) with the
+        settings the README recommends for large archives (PG_SETTINGS),
+        so the figures do not depend on how this machine's server is tuned.
 
 The schema comes from Kura itself (its migrations and its API); the rows are
 written straight into the database in large transactions, because going
@@ -18,6 +23,7 @@ stored with the same search form Kura computes (NFKC, lower case).
 """
 
 import argparse
+import glob
 import json
 import os
 import random
@@ -70,6 +76,57 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# The private server's settings: what the README recommends for a server
+# holding archives of millions of files (here on a 24 GiB machine). The
+# searches' indexes and the files' rows must fit in shared_buffers: with the
+# stock 128 MB every search re-read thousands of pages from the OS cache.
+PG_SETTINGS = {
+    "shared_buffers": "4GB",
+    "effective_cache_size": "12GB",
+    "work_mem": "32MB",
+    "maintenance_work_mem": "1GB",
+    "random_page_cost": "1.1",
+    "max_wal_size": "8GB",
+    "checkpoint_timeout": "15min",
+}
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of the bench's own, in WORK/pg."""
+
+    def __init__(self, work):
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not bins:
+            sys.exit("bench: no initdb under /usr/lib/postgresql (install postgresql, or set KURA_BENCH_PG)")
+        self.bin = os.path.dirname(bins[-1])
+        self.data = os.path.join(work, "pg")
+        self.port = free_port()
+        # PostgreSQL refuses to run as root: then it runs as the postgres user.
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        self.url = "postgres://postgres@127.0.0.1:%d/postgres" % self.port
+
+    def run(self, *cmd):
+        subprocess.run(self.as_user + [os.path.join(self.bin, cmd[0])] + list(cmd[1:]),
+                       check=True, stdout=subprocess.DEVNULL)
+
+    def start(self):
+        if not os.path.isdir(self.data):
+            os.chmod(os.path.dirname(self.data), 0o755)
+            os.makedirs(self.data, mode=0o700)
+            if self.as_user:
+                shutil.chown(self.data, "postgres", "postgres")
+            self.run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust",
+                     "-E", "UTF8", "--locale=C.UTF-8")
+        opts = "-p %d -k %s -c listen_addresses=127.0.0.1 %s" % (
+            self.port, self.data, " ".join("-c %s=%s" % kv for kv in PG_SETTINGS.items()))
+        self.run("pg_ctl", "-D", self.data, "-l", os.path.join(self.data, "log"), "-o", opts, "-w", "start")
+        print("PostgreSQL: the bench's own server (%s)" % ", ".join(
+            "%s=%s" % kv for kv in PG_SETTINGS.items()), flush=True)
+
+    def stop(self):
+        self.run("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
 
 
 class Kura:
@@ -248,7 +305,7 @@ def setup(args, work):
     """A new data set: Kura's schema, three tenants, the generated rows."""
     pg_db = None
     if args.backend == "postgres":
-        admin = os.environ.get("KURA_BENCH_PG", "postgres://postgres@127.0.0.1:5432/postgres")
+        admin = args.pg_admin
         pg_db = "kura_bench_%s" % uuid.uuid4().hex[:8]
         subprocess.run(["psql", admin, "-qc", "CREATE DATABASE %s" % pg_db], check=True)
         db_url = admin.rsplit("/", 1)[0] + "/" + pg_db
@@ -297,11 +354,24 @@ def main():
     keep = args.keep or bool(args.reuse)
     pg_db = None
     k = None
+    private_pg = None
+    args.pg_admin = os.environ.get("KURA_BENCH_PG")
+    # Data a --keep run left on another server is queried there.
+    own = not args.reuse or os.path.isdir(os.path.join(work, "pg"))
+    if args.backend == "postgres" and not args.pg_admin and own:
+        private_pg = PrivatePostgres(work)
+        private_pg.start()
+        args.pg_admin = private_pg.url
     try:
         if args.reuse:
             with open(os.path.join(work, "bench.json")) as f:
                 saved = json.load(f)
             db_url, tokens, gen_s = saved["db_url"], saved["tokens"], saved["generation_s"]
+            if private_pg:
+                # The same database, on the port the server has this time.
+                db_url = private_pg.url.rsplit("/", 1)[0] + "/" + db_url.rsplit("/", 1)[1]
+            elif db_url:
+                args.pg_admin = db_url
             k = Kura(args.kura, work, db_url)
             t0 = time.time()
             k.cli("migrate")
@@ -310,6 +380,10 @@ def main():
             db_url, tokens, gen_s, k, pg_db = setup(args, work)
             with open(os.path.join(work, "bench.json"), "w") as f:
                 json.dump({"db_url": db_url, "tokens": tokens, "generation_s": gen_s}, f)
+        if db_url:
+            print("PostgreSQL shared_buffers: %s" % subprocess.run(
+                ["psql", db_url, "-Atc", "SHOW shared_buffers"],
+                capture_output=True, text=True, check=True).stdout.strip(), flush=True)
         k.start()
         tok = tokens["big"]
         queries = [
@@ -352,9 +426,10 @@ def main():
             k.stop()
         if keep:
             print("data kept in %s (query it again with --reuse %s)" % (work, work))
-        elif pg_db:
-            subprocess.run(["psql", os.environ.get("KURA_BENCH_PG", "postgres://postgres@127.0.0.1:5432/postgres"),
-                            "-qc", "DROP DATABASE IF EXISTS %s WITH (FORCE)" % pg_db])
+        elif pg_db and not private_pg:
+            subprocess.run(["psql", args.pg_admin, "-qc", "DROP DATABASE IF EXISTS %s WITH (FORCE)" % pg_db])
+        if private_pg:
+            private_pg.stop()
         if not keep:
             shutil.rmtree(work, ignore_errors=True)
 
