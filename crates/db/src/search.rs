@@ -601,7 +601,8 @@ fn bind_all<'q>(
 impl Db {
     /// Plans the attribute terms on SQLite, whose planner has no value
     /// statistics: counts each positive term's value rows in the index (up
-    /// to a cap) and either lets the smallest lead, with one probe of every
+    /// to a cap; a choice term's live files are summed from the per-folder
+    /// counts instead) and either lets the smallest lead, with one probe of every
     /// other term per candidate, or, when even the smallest is large and the
     /// lists together are not much larger, merges the lists (`merge`).
     /// PostgreSQL plans by its own statistics whatever leads.
@@ -616,14 +617,41 @@ impl Db {
             return Ok(());
         }
         // The terms are counted at once, each on a connection of its own:
-        // a search waits for the slowest count instead of their sum.
+        // a search waits for the slowest count instead of their sum. A
+        // choice term is estimated from the per-folder counts of live files
+        // (`search_facets`, one index range) instead of counting its rows.
         let counting = pos.iter().map(|t| {
             let mut s = Sql::new();
-            let cond = t.sql("v", &mut s);
-            let cap = s.p(Param::Int(CAP));
-            let sql = format!(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM attribute_values v WHERE {cond} LIMIT {cap}) x"
-            );
+            let choice = q
+                .tokens
+                .iter()
+                .any(|(a, k)| *a == t.0 && *k == TokenKind::Choice);
+            let values: Option<Vec<&str>> = match &t.1 {
+                Pred::TextIn(vals) if choice => Some(vals.iter().map(String::as_str).collect()),
+                Pred::TextEq(x) if choice => Some(vec![*x]),
+                _ => None,
+            };
+            let sql = match values {
+                Some(vals) => {
+                    let a = s.p(Param::Int(t.0));
+                    let marks: Vec<String> = vals
+                        .into_iter()
+                        .map(|x| s.p(Param::Text(x.to_string())))
+                        .collect();
+                    format!(
+                        "SELECT CAST(COALESCE(SUM(f.n), 0) AS BIGINT) FROM search_facets f
+                         WHERE f.attr_id = {a} AND f.value IN ({})",
+                        marks.join(", ")
+                    )
+                }
+                None => {
+                    let cond = t.sql("v", &mut s);
+                    let cap = s.p(Param::Int(CAP));
+                    format!(
+                        "SELECT COUNT(*) FROM (SELECT 1 FROM attribute_values v WHERE {cond} LIMIT {cap}) x"
+                    )
+                }
+            };
             async move {
                 use sqlx::Row;
                 let n: i64 = bind_all(sqlx::query(AssertSqlSafe(sql)), &s.params)

@@ -63,6 +63,7 @@ conformance!(
     moves_refuse_cycles,
     jobs_are_leased_and_thumbnails_go_with_versions,
     search_strategies_find_the_same_files,
+    planning_leads_with_the_rarest_term,
     concurrent_commits_each_get_their_own_result,
     postgres_sessions_run_without_jit,
 );
@@ -1104,5 +1105,102 @@ async fn postgres_sessions_run_without_jit(db: Db) {
             kura_db::Backend::Postgres => assert_eq!(s.as_deref(), Some("off")),
             kura_db::Backend::Sqlite => assert_eq!(s, None),
         }
+    }
+}
+
+/// SQLite's search planning puts the term with the fewest matches first,
+/// whether it counts value rows (no tokens known) or sums a choice's
+/// per-folder counts; PostgreSQL leaves the order to its own planner.
+async fn planning_leads_with_the_rarest_term(db: Db) {
+    use kura_core::attributes::{AttrSpec, AttrType, ChoiceDef, Labels, StoredValue};
+    use kura_db::{AttrCond, SearchQuery, SearchSort, TokenKind};
+    let t = db
+        .create_tenant("acme", "Acme", 1 << 40, 10, 30, "e", 1)
+        .await
+        .unwrap();
+    let labels = |x: &str| Labels {
+        ja: x.into(),
+        en: x.into(),
+    };
+    let choices: Vec<ChoiceDef> = ["common", "rare"]
+        .iter()
+        .map(|v| ChoiceDef {
+            value: (*v).into(),
+            labels: labels(v),
+        })
+        .collect();
+    let spec = |key: &str| {
+        AttrSpec::new(key, AttrType::Choice, &labels(key), false, &choices, None).unwrap()
+    };
+    let site = db
+        .create_attribute_def(t.id, &spec("site"), None, None, 1)
+        .await
+        .unwrap();
+    let kind = db
+        .create_attribute_def(t.id, &spec("kind"), None, None, 1)
+        .await
+        .unwrap();
+    let text = |v: &str| StoredValue {
+        text: Some(v.into()),
+        fold: Some(v.into()),
+        num: None,
+    };
+    // Every file has kind "common"; one in ten has site "rare".
+    for i in 0..40usize {
+        let (name, key) = (format!("f{i}"), format!("k{i}"));
+        let out = db
+            .commit_file(&commit(t.id, t.root_id, &name, &key, 1, 10))
+            .await
+            .unwrap();
+        let s = if i.is_multiple_of(10) {
+            "rare"
+        } else {
+            "common"
+        };
+        db.set_attribute_values(
+            t.id,
+            &[
+                (out.node.id, kind, vec![text("common")]),
+                (out.node.id, site, vec![text(s)]),
+            ],
+        )
+        .await
+        .unwrap();
+    }
+    for tokens in [
+        Vec::new(),
+        vec![(site, TokenKind::Choice), (kind, TokenKind::Choice)],
+    ] {
+        let mut q = SearchQuery {
+            tenant_id: t.id,
+            folder_id: t.root_id,
+            name_fold: None,
+            // The rare term second: leading with it means moving it.
+            conds: vec![
+                AttrCond::TextIn(kind, vec!["common".into()]),
+                AttrCond::TextIn(site, vec!["rare".into()]),
+            ],
+            content_types: vec![],
+            size_min: None,
+            size_max: None,
+            modified_from: None,
+            modified_to: None,
+            uploader: None,
+            tokens,
+            driver: 0,
+            merge: false,
+            sort: SearchSort::Name,
+            desc: false,
+            limit: 10,
+            cursor: None,
+        };
+        db.plan_search(&mut q).await.unwrap();
+        let want = match db.backend() {
+            kura_db::Backend::Sqlite => 1,
+            kura_db::Backend::Postgres => 0,
+        };
+        assert_eq!(q.driver, want, "tokens {:?}", q.tokens);
+        assert!(!q.merge);
+        assert_eq!(db.search(&q).await.unwrap().total, 4);
     }
 }
