@@ -248,10 +248,9 @@ async fn certificate_authorities_are_added_and_removed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn detections_page_lists_an_eicar_upload() {
-    let clamd =
-        tokio::task::spawn_blocking(|| Clamd::start_with(ClamdLimits::default(), free_port()))
-            .await
-            .unwrap();
+    let clamd = tokio::task::spawn_blocking(|| Clamd::start_limits(ClamdLimits::default()))
+        .await
+        .unwrap();
     let s = TestServer::start_scanning(Backend::Sqlite, &clamd.scan_config()).await;
     let u = s.tenant("acme", 1 << 30).await;
     let path = "/図面/ウイルス入りの見積書.com";

@@ -70,7 +70,7 @@ async fn snapshot(s: &TestServer, u: &TestUser) -> Snapshot {
 }
 
 async fn start_clamd(limits: ClamdLimits) -> Clamd {
-    tokio::task::spawn_blocking(move || Clamd::start_with(limits, free_port()))
+    tokio::task::spawn_blocking(move || Clamd::start_limits(limits))
         .await
         .unwrap()
 }

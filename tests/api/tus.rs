@@ -654,10 +654,9 @@ async fn racing_patches_at_one_offset_append_once(b: Backend) {
 
 async fn eicar_through_tus_is_refused_like_a_put(b: Backend) {
     use kura_testkit::clamd::{Clamd, ClamdLimits, EICAR, free_port};
-    let clamd =
-        tokio::task::spawn_blocking(|| Clamd::start_with(ClamdLimits::default(), free_port()))
-            .await
-            .unwrap();
+    let clamd = tokio::task::spawn_blocking(|| Clamd::start_limits(ClamdLimits::default()))
+        .await
+        .unwrap();
     let s = TestServer::start_scanning(b, &clamd.scan_config()).await;
     let u = s.tenant("acme", 1 << 30).await;
     // The signature is split across two chunks: the assembled file is scanned.

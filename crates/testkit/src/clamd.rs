@@ -70,26 +70,60 @@ fn clamd_binary() -> PathBuf {
 impl Clamd {
     /// Starts a clamd with default limits (300M) on a free port.
     pub fn start() -> Self {
-        Self::start_with(ClamdLimits::default(), free_port())
+        Self::start_limits(ClamdLimits::default())
     }
 
-    /// Starts a clamd with these limits on `port`.
+    /// Starts a clamd with these limits on a free port. The port is free
+    /// when picked but may be taken before clamd binds it (other tests pick
+    /// ports too): then clamd starts again on another one.
+    pub fn start_limits(limits: ClamdLimits) -> Self {
+        let mut c = Self::prepare(limits, free_port());
+        c.spawn(true);
+        c
+    }
+
+    /// Starts a clamd with these limits on exactly `port`.
     pub fn start_with(limits: ClamdLimits, port: u16) -> Self {
+        let mut c = Self::prepare(limits, port);
+        c.spawn(false);
+        c
+    }
+
+    fn prepare(limits: ClamdLimits, port: u16) -> Self {
         let dir =
             std::env::temp_dir().join(format!("kura-clamd-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(dir.join("db")).unwrap();
         std::fs::write(dir.join("db/eicar.ndb"), ndb_line("Kura.Test.EICAR", EICAR)).unwrap();
-        let mut c = Self {
+        Self {
             dir,
             port,
             limits,
             child: None,
-        };
-        c.spawn();
-        c
+        }
     }
 
-    fn spawn(&mut self) {
+    /// Starts clamd and waits for its PING; `may_move`: on a port someone
+    /// else took meanwhile, pick another (a few times).
+    fn spawn(&mut self, may_move: bool) {
+        for _ in 0..5 {
+            match self.try_spawn() {
+                Ok(()) => return,
+                Err(log) if may_move && log.contains("Address already in use") => {
+                    self.port = free_port();
+                }
+                Err(log) => {
+                    self.kill();
+                    panic!("clamd did not answer PING within 30 s; its log:\n{log}")
+                }
+            }
+        }
+        panic!("clamd found no free port in 5 tries");
+    }
+
+    /// One start: `Err(its log)` if it exited or did not answer in 30 s.
+    fn try_spawn(&mut self) -> Result<(), String> {
+        // Each start's own log, so an earlier start's error is not read again.
+        std::fs::remove_file(self.dir.join("clamd.log")).ok();
         let d = self.dir.display();
         let l = &self.limits;
         let conf = format!(
@@ -114,14 +148,28 @@ impl Clamd {
             .expect("clamd starts");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
+        let log_path = self.dir.join("clamd.log");
+        let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
         while Instant::now() < deadline {
             if self.ping() {
-                return;
+                return Ok(());
+            }
+            // A clamd whose TCP port was taken goes on serving its unix
+            // socket only, and one that exited will not answer either.
+            let l = log();
+            if l.contains("Address already in use") {
+                self.kill();
+                return Err(l);
+            }
+            if let Some(c) = self.child.as_mut()
+                && c.try_wait().ok().flatten().is_some()
+            {
+                self.child = None;
+                return Err(l);
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let log = std::fs::read_to_string(self.dir.join("clamd.log")).unwrap_or_default();
-        panic!("clamd did not answer PING within 30 s; its log:\n{log}");
+        Err(log())
     }
 
     /// `tcp://127.0.0.1:<port>`
@@ -162,7 +210,7 @@ impl Clamd {
     /// Restarts a killed clamd on the same port.
     pub fn restart(&mut self) {
         self.kill();
-        self.spawn();
+        self.spawn(false);
     }
 
     /// Adds a body signature and makes clamd load it (waits until it does).
@@ -217,4 +265,21 @@ fn instream(port: u16, data: &[u8]) -> Option<String> {
     let mut out = Vec::new();
     s.read_to_end(&mut out).ok()?;
     Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A port taken between picking and binding moves clamd to another
+    /// one instead of failing the test that wanted a clamd.
+    #[test]
+    fn a_taken_port_moves_clamd_to_another() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let mut c = Clamd::prepare(ClamdLimits::default(), port);
+        c.spawn(true);
+        assert_ne!(c.port, port);
+        assert!(c.ping());
+    }
 }
