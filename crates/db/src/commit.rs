@@ -373,8 +373,13 @@ pub(crate) async fn finish(
             return Err(DbError::QuotaExceeded);
         }
     }
-    for (attr_id, rows) in c.attributes {
-        crate::attributes::replace_values_in(tx, c.tenant_id, node.id, *attr_id, rows).await?;
+    if !c.attributes.is_empty() {
+        let changes: Vec<(i64, i64, &[kura_core::attributes::StoredValue])> = c
+            .attributes
+            .iter()
+            .map(|(attr_id, rows)| (node.id, *attr_id, rows.as_slice()))
+            .collect();
+        crate::attributes::replace_values_in(tx, c.tenant_id, &changes).await?;
     }
     Ok(CommitOutcome {
         node,

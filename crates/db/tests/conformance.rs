@@ -64,6 +64,7 @@ conformance!(
     jobs_are_leased_and_thumbnails_go_with_versions,
     search_strategies_find_the_same_files,
     planning_leads_with_the_rarest_term,
+    value_changes_apply_in_order,
     concurrent_commits_each_get_their_own_result,
     postgres_sessions_run_without_jit,
 );
@@ -1203,4 +1204,66 @@ async fn planning_leads_with_the_rarest_term(db: Db) {
         assert!(!q.merge);
         assert_eq!(db.search(&q).await.unwrap().total, 4);
     }
+}
+
+/// A change set replaces values as if applied one by one: a pair given twice
+/// keeps its last value, no rows clear a value, other values stay.
+async fn value_changes_apply_in_order(db: Db) {
+    use kura_core::attributes::{AttrSpec, AttrType, Labels, StoredValue};
+    let t = db
+        .create_tenant("acme", "Acme", 1 << 40, 10, 30, "e", 1)
+        .await
+        .unwrap();
+    let labels = Labels {
+        ja: "x".into(),
+        en: "x".into(),
+    };
+    let spec = |k: &str| AttrSpec::new(k, AttrType::Text, &labels, false, &[], None).unwrap();
+    let a = db
+        .create_attribute_def(t.id, &spec("a"), None, None, 1)
+        .await
+        .unwrap();
+    let b = db
+        .create_attribute_def(t.id, &spec("b"), None, None, 1)
+        .await
+        .unwrap();
+    let v = |x: &str| StoredValue {
+        text: Some(x.into()),
+        fold: Some(x.into()),
+        num: None,
+    };
+    let f = db
+        .commit_file(&commit(t.id, t.root_id, "f", "k", 1, 10))
+        .await
+        .unwrap()
+        .node
+        .id;
+    db.set_attribute_values(
+        t.id,
+        &[(f, a, vec![v("1"), v("2")]), (f, b, vec![v("keep")])],
+    )
+    .await
+    .unwrap();
+    db.set_attribute_values(t.id, &[(f, a, vec![v("3")]), (f, a, vec![v("4"), v("5")])])
+        .await
+        .unwrap();
+    let texts = |rows: Vec<(i64, StoredValue)>| {
+        let mut t: Vec<(i64, String)> = rows
+            .into_iter()
+            .map(|(attr, r)| (attr, r.text.unwrap()))
+            .collect();
+        t.sort();
+        t
+    };
+    assert_eq!(
+        texts(db.node_attribute_rows(f).await.unwrap()),
+        vec![(a, "4".into()), (a, "5".into()), (b, "keep".into())]
+    );
+    db.set_attribute_values(t.id, &[(f, a, vec![])])
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(db.node_attribute_rows(f).await.unwrap()),
+        vec![(b, "keep".into())]
+    );
 }
