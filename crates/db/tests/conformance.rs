@@ -728,58 +728,18 @@ async fn jobs_are_leased_and_thumbnails_go_with_versions(db: Db) {
 /// kept by triggers as values change) give the same pages and totals, the
 /// ones worked out here from the data.
 async fn search_strategies_find_the_same_files(db: Db) {
-    use kura_core::attributes::{AttrSpec, AttrType, ChoiceDef, Labels, StoredValue};
-    use kura_db::{AttrCond, SearchQuery, SearchSort, TokenKind};
+    use kura_core::attributes::{AttrType, StoredValue};
+    use kura_db::{AttrCond, TokenKind};
     let t = db
         .create_tenant("acme", "Acme", 1 << 40, 10, 30, "e", 1)
         .await
         .unwrap();
-    let labels = |x: &str| Labels {
-        ja: x.into(),
-        en: x.into(),
-    };
-    let choices: Vec<ChoiceDef> = ["a", "b", "c", "d"]
-        .iter()
-        .map(|v| ChoiceDef {
-            value: (*v).into(),
-            labels: labels(v),
-        })
-        .collect();
-    let def = |key: &str, ty: AttrType, ch: &[ChoiceDef]| {
-        AttrSpec::new(key, ty, &labels(key), false, ch, None).unwrap()
-    };
-    let site = db
-        .create_attribute_def(
-            t.id,
-            &def("site", AttrType::Choice, &choices),
-            None,
-            None,
-            1,
-        )
-        .await
-        .unwrap();
-    let kind = db
-        .create_attribute_def(
-            t.id,
-            &def("kind", AttrType::Choice, &choices),
-            None,
-            None,
-            1,
-        )
-        .await
-        .unwrap();
-    let num = db
-        .create_attribute_def(t.id, &def("num", AttrType::Number, &[]), None, None, 1)
-        .await
-        .unwrap();
-    let note = db
-        .create_attribute_def(t.id, &def("note", AttrType::Text, &[]), None, None, 1)
-        .await
-        .unwrap();
-    let day = db
-        .create_attribute_def(t.id, &def("day", AttrType::Date, &[]), None, None, 1)
-        .await
-        .unwrap();
+    let abcd = ["a", "b", "c", "d"];
+    let site = test_attribute(&db, t.id, "site", AttrType::Choice, &abcd).await;
+    let kind = test_attribute(&db, t.id, "kind", AttrType::Choice, &abcd).await;
+    let num = test_attribute(&db, t.id, "num", AttrType::Number, &[]).await;
+    let note = test_attribute(&db, t.id, "note", AttrType::Text, &[]).await;
+    let day = test_attribute(&db, t.id, "day", AttrType::Date, &[]).await;
     let text = |v: &str| StoredValue {
         text: Some(v.into()),
         fold: Some(v.to_lowercase()),
@@ -956,25 +916,8 @@ async fn search_strategies_find_the_same_files(db: Db) {
             (false, tokens.clone()),
         ] {
             let with_tokens = !tokens.is_empty();
-            let mut q = SearchQuery {
-                tenant_id: t.id,
-                folder_id: t.root_id,
-                name_fold: None,
-                conds: conds.clone(),
-                content_types: vec![],
-                size_min: None,
-                size_max: None,
-                modified_from: None,
-                modified_to: None,
-                uploader: None,
-                tokens,
-                driver: 0,
-                merge,
-                sort: SearchSort::Name,
-                desc: false,
-                limit: 7,
-                cursor: None,
-            };
+            let mut q = attribute_search(t.id, t.root_id, conds.clone(), tokens, 7);
+            q.merge = merge;
             // Every page, following the cursor.
             let mut got = Vec::new();
             let mut total = None;
@@ -1113,34 +1056,15 @@ async fn postgres_sessions_run_without_jit(db: Db) {
 /// whether it counts value rows (no tokens known) or sums a choice's
 /// per-folder counts; PostgreSQL leaves the order to its own planner.
 async fn planning_leads_with_the_rarest_term(db: Db) {
-    use kura_core::attributes::{AttrSpec, AttrType, ChoiceDef, Labels, StoredValue};
-    use kura_db::{AttrCond, SearchQuery, SearchSort, TokenKind};
+    use kura_core::attributes::{AttrType, StoredValue};
+    use kura_db::{AttrCond, TokenKind};
     let t = db
         .create_tenant("acme", "Acme", 1 << 40, 10, 30, "e", 1)
         .await
         .unwrap();
-    let labels = |x: &str| Labels {
-        ja: x.into(),
-        en: x.into(),
-    };
-    let choices: Vec<ChoiceDef> = ["common", "rare"]
-        .iter()
-        .map(|v| ChoiceDef {
-            value: (*v).into(),
-            labels: labels(v),
-        })
-        .collect();
-    let spec = |key: &str| {
-        AttrSpec::new(key, AttrType::Choice, &labels(key), false, &choices, None).unwrap()
-    };
-    let site = db
-        .create_attribute_def(t.id, &spec("site"), None, None, 1)
-        .await
-        .unwrap();
-    let kind = db
-        .create_attribute_def(t.id, &spec("kind"), None, None, 1)
-        .await
-        .unwrap();
+    let choices = ["common", "rare"];
+    let site = test_attribute(&db, t.id, "site", AttrType::Choice, &choices).await;
+    let kind = test_attribute(&db, t.id, "kind", AttrType::Choice, &choices).await;
     let text = |v: &str| StoredValue {
         text: Some(v.into()),
         fold: Some(v.into()),
@@ -1172,29 +1096,12 @@ async fn planning_leads_with_the_rarest_term(db: Db) {
         Vec::new(),
         vec![(site, TokenKind::Choice), (kind, TokenKind::Choice)],
     ] {
-        let mut q = SearchQuery {
-            tenant_id: t.id,
-            folder_id: t.root_id,
-            name_fold: None,
-            // The rare term second: leading with it means moving it.
-            conds: vec![
-                AttrCond::TextIn(kind, vec!["common".into()]),
-                AttrCond::TextIn(site, vec!["rare".into()]),
-            ],
-            content_types: vec![],
-            size_min: None,
-            size_max: None,
-            modified_from: None,
-            modified_to: None,
-            uploader: None,
-            tokens,
-            driver: 0,
-            merge: false,
-            sort: SearchSort::Name,
-            desc: false,
-            limit: 10,
-            cursor: None,
-        };
+        // The rare term second: leading with it means moving it.
+        let conds = vec![
+            AttrCond::TextIn(kind, vec!["common".into()]),
+            AttrCond::TextIn(site, vec!["rare".into()]),
+        ];
+        let mut q = attribute_search(t.id, t.root_id, conds, tokens, 10);
         db.plan_search(&mut q).await.unwrap();
         let want = match db.backend() {
             kura_db::Backend::Sqlite => 1,
@@ -1209,24 +1116,13 @@ async fn planning_leads_with_the_rarest_term(db: Db) {
 /// A change set replaces values as if applied one by one: a pair given twice
 /// keeps its last value, no rows clear a value, other values stay.
 async fn value_changes_apply_in_order(db: Db) {
-    use kura_core::attributes::{AttrSpec, AttrType, Labels, StoredValue};
+    use kura_core::attributes::{AttrType, StoredValue};
     let t = db
         .create_tenant("acme", "Acme", 1 << 40, 10, 30, "e", 1)
         .await
         .unwrap();
-    let labels = Labels {
-        ja: "x".into(),
-        en: "x".into(),
-    };
-    let spec = |k: &str| AttrSpec::new(k, AttrType::Text, &labels, false, &[], None).unwrap();
-    let a = db
-        .create_attribute_def(t.id, &spec("a"), None, None, 1)
-        .await
-        .unwrap();
-    let b = db
-        .create_attribute_def(t.id, &spec("b"), None, None, 1)
-        .await
-        .unwrap();
+    let a = test_attribute(&db, t.id, "a", AttrType::Text, &[]).await;
+    let b = test_attribute(&db, t.id, "b", AttrType::Text, &[]).await;
     let v = |x: &str| StoredValue {
         text: Some(x.into()),
         fold: Some(x.into()),
@@ -1266,4 +1162,65 @@ async fn value_changes_apply_in_order(db: Db) {
         texts(db.node_attribute_rows(f).await.unwrap()),
         vec![(b, "keep".into())]
     );
+}
+
+/// Labels that are the key in both languages.
+fn test_labels(x: &str) -> kura_core::attributes::Labels {
+    kura_core::attributes::Labels {
+        ja: x.into(),
+        en: x.into(),
+    }
+}
+
+/// An attribute `key` of type `ty` (with these choices) in the tenant.
+async fn test_attribute(
+    db: &Db,
+    tenant_id: i64,
+    key: &str,
+    ty: kura_core::attributes::AttrType,
+    choices: &[&str],
+) -> i64 {
+    let choices: Vec<kura_core::attributes::ChoiceDef> = choices
+        .iter()
+        .map(|v| kura_core::attributes::ChoiceDef {
+            value: (*v).into(),
+            labels: test_labels(v),
+        })
+        .collect();
+    let spec =
+        kura_core::attributes::AttrSpec::new(key, ty, &test_labels(key), false, &choices, None)
+            .unwrap();
+    db.create_attribute_def(tenant_id, &spec, None, None, 1)
+        .await
+        .unwrap()
+}
+
+/// A search of the whole tenant by these attribute conditions, sorted by
+/// name, nothing else set.
+fn attribute_search(
+    tenant_id: i64,
+    root_id: i64,
+    conds: Vec<kura_db::AttrCond>,
+    tokens: Vec<(i64, kura_db::TokenKind)>,
+    limit: i64,
+) -> kura_db::SearchQuery {
+    kura_db::SearchQuery {
+        tenant_id,
+        folder_id: root_id,
+        name_fold: None,
+        conds,
+        content_types: vec![],
+        size_min: None,
+        size_max: None,
+        modified_from: None,
+        modified_to: None,
+        uploader: None,
+        tokens,
+        driver: 0,
+        merge: false,
+        sort: kura_db::SearchSort::Name,
+        desc: false,
+        limit,
+        cursor: None,
+    }
 }
