@@ -92,6 +92,12 @@ pub struct SearchQuery {
     /// already in node order in its index) instead of probing from the
     /// leading term (see [`Db::plan_search`]).
     pub merge: bool,
+    /// SQLite: node ids at which the search is cut into parts that run as
+    /// statements of their own, at once, on several pooled connections
+    /// (SQLite runs one statement on one core; see [`Db::plan_search`]).
+    /// Empty: one statement. The first part starts at the smallest id and
+    /// the last ends at the largest, so no file falls outside every part.
+    pub splits: Vec<i64>,
     pub sort: SearchSort,
     pub desc: bool,
     pub limit: i64,
@@ -134,6 +140,24 @@ fn like_pattern(s: &str) -> String {
 }
 
 impl SearchQuery {
+    /// The node-id ranges (inclusive) of the parts, `None` for a search in
+    /// one statement.
+    fn parts(&self, sqlite: bool) -> Vec<Option<(i64, i64)>> {
+        if !sqlite || self.splits.is_empty() {
+            return vec![None];
+        }
+        let mut out = Vec::with_capacity(self.splits.len() + 1);
+        let mut lo = i64::MIN;
+        for &at in &self.splits {
+            if at > lo {
+                out.push(Some((lo, at - 1)));
+                lo = at;
+            }
+        }
+        out.push(Some((lo, i64::MAX)));
+        out
+    }
+
     /// Whether only the folder scope restricts the search: then totals and
     /// facets are sums of the per-folder counts (`search_facets`).
     fn scope_only(&self) -> bool {
@@ -169,7 +193,7 @@ fn fts_phrase(s: &str) -> String {
 /// The WHERE clause shared by results, totals and facets (files only, live,
 /// in the subtree, not quarantined); the statement starts with
 /// [`live_folders`].
-fn filter(q: &SearchQuery, s: &mut Sql, sqlite: bool) -> String {
+fn filter(q: &SearchQuery, s: &mut Sql, sqlite: bool, part: Option<(i64, i64)>) -> String {
     let t = s.p(Param::Int(q.tenant_id));
     // When an index lists candidates (names, attributes), SQLite must start
     // from them: a unary `+` keeps it from walking a million files through
@@ -251,7 +275,13 @@ fn filter(q: &SearchQuery, s: &mut Sql, sqlite: bool) -> String {
         let p = s.p(Param::Int(v));
         w.push(format!("n.modified_by = {p}"));
     }
-    if let Some(c) = attr_filter(q, s, sqlite) {
+    if let Some((lo, hi)) = part {
+        // The candidate lists are cut too (`attr_filter`); this test keeps
+        // the part exact whatever lists the candidates.
+        let (lo, hi) = (s.p(Param::Int(lo)), s.p(Param::Int(hi)));
+        w.push(format!("{} BETWEEN {lo} AND {hi}", plain("n.id")));
+    }
+    if let Some(c) = attr_filter(q, s, sqlite, part) {
         w.push(c);
     }
     w.join(" AND ")
@@ -270,6 +300,19 @@ enum Pred<'a> {
 struct Term<'a>(i64, Pred<'a>);
 
 impl Term<'_> {
+    /// The condition on the value row aliased `v`, within a part's node ids
+    /// (an index range where the value is one text).
+    fn sql_in(&self, v: &str, s: &mut Sql, part: Option<(i64, i64)>) -> String {
+        let cond = self.sql(v, s);
+        match part {
+            Some((lo, hi)) => {
+                let (lo, hi) = (s.p(Param::Int(lo)), s.p(Param::Int(hi)));
+                format!("{cond} AND {v}.node_id BETWEEN {lo} AND {hi}")
+            }
+            None => cond,
+        }
+    }
+
     /// The condition on the value row aliased `v`.
     fn sql(&self, v: &str, s: &mut Sql) -> String {
         let a = s.p(Param::Int(self.0));
@@ -450,7 +493,12 @@ fn token_filter(q: &SearchQuery, s: &mut Sql) -> Option<String> {
 /// term is one index probe per candidate, and only the survivors are looked
 /// up in `nodes`. (1M files, SQLite: a two-attribute count went from 2.1 s,
 /// with every term a separate `IN` list, to well under 100 ms.)
-fn attr_filter(q: &SearchQuery, s: &mut Sql, sqlite: bool) -> Option<String> {
+fn attr_filter(
+    q: &SearchQuery,
+    s: &mut Sql,
+    sqlite: bool,
+    part: Option<(i64, i64)>,
+) -> Option<String> {
     if !sqlite && let Some(f) = token_filter(q, s) {
         return Some(f);
     }
@@ -474,12 +522,12 @@ fn attr_filter(q: &SearchQuery, s: &mut Sql, sqlite: bool) -> Option<String> {
         return Some(parts.join(" AND "));
     }
     if q.merge && pos.len() >= 2 {
-        return Some(merged_candidates(&pos, &neg, s, &probe, sqlite));
+        return Some(merged_candidates(&pos, &neg, s, &probe, sqlite, part));
     }
     let lead = q.driver.min(pos.len() - 1);
     let mut parts = Vec::new();
     if let Some(t) = pos.get(lead) {
-        parts.push(t.sql("d", s));
+        parts.push(t.sql_in("d", s, part));
     }
     for (i, t) in pos.iter().enumerate().filter(|(i, _)| *i != lead) {
         parts.push(probe(t, "d.node_id", i, s));
@@ -508,6 +556,7 @@ fn merged_candidates(
     s: &mut Sql,
     probe: &dyn Fn(&Term<'_>, &str, usize, &mut Sql) -> String,
     sqlite: bool,
+    part: Option<(i64, i64)>,
 ) -> String {
     let mut i = 0;
     let mut arm = |t: &Term<'_>, s: &mut Sql| {
@@ -515,7 +564,7 @@ fn merged_candidates(
         let v = format!("m{i}");
         format!(
             "SELECT {v}.node_id FROM attribute_values {v} WHERE {}",
-            t.sql(&v, s)
+            t.sql_in(&v, s, part)
         )
     };
     // SQLite's compound operators bind left to right, so a union may come
@@ -602,18 +651,34 @@ impl Db {
     /// Plans the attribute terms on SQLite, whose planner has no value
     /// statistics: counts each positive term's value rows in the index (up
     /// to a cap; a choice term's live files are summed from the per-folder
-    /// counts instead) and either lets the smallest lead, with one probe of every
-    /// other term per candidate, or, when even the smallest is large and the
-    /// lists together are not much larger, merges the lists (`merge`).
-    /// PostgreSQL plans by its own statistics whatever leads.
+    /// counts instead) and either lets the smallest lead, with one probe of
+    /// every other term per candidate, or, when even the smallest is large
+    /// and the lists together are not much larger, merges the lists
+    /// (`merge`). When even the smallest list is long, the search is also
+    /// cut into parts by node id, one per core, between the ids that the
+    /// texts asked for span (`splits`): SQLite runs a statement on one core
+    /// only. PostgreSQL plans by its own statistics whatever leads.
     pub async fn plan_search(&self, q: &mut SearchQuery) -> Result<(), DbError> {
         const CAP: i64 = 200_000;
         /// Below this many candidates, probing from the leader is cheap.
         const PROBE_BELOW: i64 = 5_000;
         /// A merge reads every list; a probe costs about this many reads.
         const PROBE_COST: i64 = 10;
+        /// Below this many candidates, one statement is about as fast as
+        /// several (each part walks the live folders again).
+        const SPLIT_FROM: i64 = 10_000;
         let (pos, _) = terms(q);
-        if pos.len() < 2 || self.backend() != crate::Backend::Sqlite {
+        if pos.is_empty() || self.backend() != crate::Backend::Sqlite {
+            return Ok(());
+        }
+        let choice = |t: &Term<'_>| {
+            q.tokens
+                .iter()
+                .any(|(a, k)| *a == t.0 && *k == TokenKind::Choice)
+        };
+        // One term alone needs no plan; only a choice term is cheap enough to
+        // estimate for deciding whether to cut the search into parts.
+        if pos.len() == 1 && !pos.iter().all(choice) {
             return Ok(());
         }
         // The terms are counted at once, each on a connection of its own:
@@ -622,13 +687,9 @@ impl Db {
         // (`search_facets`, one index range) instead of counting its rows.
         let counting = pos.iter().map(|t| {
             let mut s = Sql::new();
-            let choice = q
-                .tokens
-                .iter()
-                .any(|(a, k)| *a == t.0 && *k == TokenKind::Choice);
             let values: Option<Vec<&str>> = match &t.1 {
-                Pred::TextIn(vals) if choice => Some(vals.iter().map(String::as_str).collect()),
-                Pred::TextEq(x) if choice => Some(vec![*x]),
+                Pred::TextIn(vals) if choice(t) => Some(vals.iter().map(String::as_str).collect()),
+                Pred::TextEq(x) if choice(t) => Some(vec![*x]),
                 _ => None,
             };
             let sql = match values {
@@ -652,16 +713,13 @@ impl Db {
                     )
                 }
             };
-            async move {
-                use sqlx::Row;
-                let n: i64 = bind_all(sqlx::query(AssertSqlSafe(sql)), &s.params)
-                    .fetch_one(&self.pool)
-                    .await?
-                    .try_get(0)?;
-                Ok::<i64, DbError>(n)
-            }
+            self.count_one(sql, s)
         });
-        let counts = futures_util::future::try_join_all(counting).await?;
+        let (counts, span) = futures_util::future::try_join(
+            futures_util::future::try_join_all(counting),
+            self.id_span(&pos),
+        )
+        .await?;
         let (lead, least) = counts
             .iter()
             .copied()
@@ -669,10 +727,69 @@ impl Db {
             .min_by_key(|&(_, n)| n)
             .unwrap_or((0, 0));
         let all: i64 = counts.iter().sum();
-        let probes = least.saturating_mul(PROBE_COST) * (pos.len() as i64 - 1);
+        let terms = pos.len();
+        drop(pos);
+        let probes = least.saturating_mul(PROBE_COST) * (terms as i64 - 1);
         q.driver = lead;
-        q.merge = least >= PROBE_BELOW && all <= probes;
+        q.merge = terms >= 2 && least >= PROBE_BELOW && all <= probes;
+        q.splits = match span {
+            Some((lo, hi)) if least >= SPLIT_FROM => split_points(lo, hi, cores()),
+            _ => Vec::new(),
+        };
         Ok(())
+    }
+
+    /// The smallest and largest node id that every match lies between: the
+    /// ids of the texts that positive terms ask for (a match has one of
+    /// each term's), read off the ends of their index ranges. `None` when
+    /// no term asks for texts, or none has a value row.
+    async fn id_span(&self, pos: &[Term<'_>]) -> Result<Option<(i64, i64)>, DbError> {
+        let mut s = Sql::new();
+        let mut ends = Vec::new();
+        for t in pos {
+            let vals: Vec<&str> = match &t.1 {
+                Pred::TextIn(vals) => vals.iter().map(String::as_str).collect(),
+                Pred::TextEq(x) => vec![*x],
+                _ => continue,
+            };
+            // Per term: the smallest of its values' first ids and the largest
+            // of their last ids (each an index lookup: SQLite's min/max
+            // optimisation needs one aggregate per statement). Across terms:
+            // the largest first and the smallest last.
+            let mut firsts = Vec::new();
+            let mut lasts = Vec::new();
+            for x in vals {
+                for (agg, out) in [("MIN", &mut firsts), ("MAX", &mut lasts)] {
+                    let (a, v) = (s.p(Param::Int(t.0)), s.p(Param::Text(x.to_string())));
+                    out.push(format!(
+                        "(SELECT {agg}(node_id) FROM attribute_values WHERE attr_id = {a} AND text_value = {v})"
+                    ));
+                }
+            }
+            ends.push(format!(
+                "SELECT MIN(lo) AS lo, MAX(hi) AS hi FROM ({}) t",
+                firsts
+                    .iter()
+                    .zip(&lasts)
+                    .map(|(lo, hi)| format!("SELECT {lo} AS lo, {hi} AS hi"))
+                    .collect::<Vec<_>>()
+                    .join(" UNION ALL ")
+            ));
+        }
+        if ends.is_empty() {
+            return Ok(None);
+        }
+        let sql = format!(
+            "SELECT MAX(lo), MIN(hi) FROM ({}) e",
+            ends.join(" UNION ALL ")
+        );
+        use sqlx::Row;
+        let row = bind_all(sqlx::query(AssertSqlSafe(sql)), &s.params)
+            .fetch_one(&self.pool)
+            .await?;
+        let lo: Option<i64> = row.try_get(0)?;
+        let hi: Option<i64> = row.try_get(1)?;
+        Ok(lo.zip(hi).filter(|(lo, hi)| lo < hi))
     }
 
     /// One page of a search, with the total count.
@@ -683,15 +800,63 @@ impl Db {
     /// [`Db::search`] with the total already known (from
     /// [`Db::search_facets`], which counts it in passing for searches
     /// without filters), saving the statement that would count it again.
+    /// A search cut into parts (`splits`) runs one statement per part at
+    /// once and merges their pages (each sorted, at most one page long) and
+    /// totals.
     pub async fn search_counted(
         &self,
         q: &SearchQuery,
         known_total: Option<i64>,
     ) -> Result<SearchPage, DbError> {
         let sqlite = self.backend() == crate::Backend::Sqlite;
+        let count_here = q.cursor.is_none() && !q.scope_only();
+        let parts = q.parts(sqlite);
+        let pages = parts.iter().map(|part| self.search_part(q, sqlite, *part));
+        let counting = async {
+            match (count_here, known_total) {
+                (true, _) => Ok(None),
+                (false, Some(t)) => Ok(Some(t)),
+                (false, None) => self.search_total(q).await.map(Some),
+            }
+        };
+        let (pages, counted) =
+            futures_util::future::try_join(futures_util::future::try_join_all(pages), counting)
+                .await?;
+        let mut total = 0;
+        let mut found = Vec::new();
+        for (items, part_total) in pages {
+            total += part_total;
+            found.extend(items);
+        }
+        if found.len() > 1 {
+            found.sort_by(|a, b| result_order(&a.1, &b.1, q.desc));
+        }
+        let limit = usize::try_from(q.limit).unwrap_or(0);
+        let next = if found.len() > limit {
+            found.truncate(limit);
+            found.last().map(|(_, key)| key.clone())
+        } else {
+            None
+        };
+        Ok(SearchPage {
+            items: found.into_iter().map(|(node, _)| node).collect(),
+            next,
+            total: counted.unwrap_or(total),
+        })
+    }
+
+    /// The first `limit + 1` results of one part (all of the search for
+    /// `None`), in order with their sort keys, and for the first page of a
+    /// filtered search the part's count of matches.
+    async fn search_part(
+        &self,
+        q: &SearchQuery,
+        sqlite: bool,
+        part: Option<(i64, i64)>,
+    ) -> Result<(Vec<(Node, SearchCursor)>, i64), DbError> {
         let mut s = Sql::new();
         let cte = live_folders(q, &mut s);
-        let wh = filter(q, &mut s, sqlite);
+        let wh = filter(q, &mut s, sqlite, part);
         let (expr, missing, numeric) = sort_expr(q, &mut s);
         let (cmp, dir) = if q.desc { ("<", "DESC") } else { (">", "ASC") };
         // Only an attribute sort has items without a value (`sm` = 1, last);
@@ -750,66 +915,61 @@ impl Db {
             .await?;
         use sqlx::Row;
         let mut items = Vec::with_capacity(rows.len());
-        let mut keys = Vec::with_capacity(rows.len());
         for row in &rows {
             let n: NodeRow = sqlx::FromRow::from_row(row)?;
             let missing = row.try_get::<i64, _>("sm")? != 0;
-            let key = if numeric {
-                SearchCursor {
-                    missing,
-                    text: None,
-                    num: Some(
-                        row.try_get::<f64, _>("sk")
-                            .or_else(|_| row.try_get::<i64, _>("sk").map(|v| v as f64))?,
-                    ),
-                    id: 0,
-                }
+            let (text, num) = if numeric {
+                let v = row
+                    .try_get::<f64, _>("sk")
+                    .or_else(|_| row.try_get::<i64, _>("sk").map(|v| v as f64))?;
+                (None, Some(v))
             } else {
-                SearchCursor {
-                    missing,
-                    text: Some(row.try_get::<String, _>("sk")?),
-                    num: None,
-                    id: 0,
-                }
+                (Some(row.try_get::<String, _>("sk")?), None)
             };
             let node: Node = n.try_into()?;
-            keys.push(SearchCursor { id: node.id, ..key });
-            items.push(node);
+            let key = SearchCursor {
+                missing,
+                text,
+                num,
+                id: node.id,
+            };
+            items.push((node, key));
         }
-        let limit = usize::try_from(q.limit).unwrap_or(0);
-        let next = if items.len() > limit {
-            items.truncate(limit);
-            keys.truncate(limit);
-            keys.pop()
-        } else {
-            None
-        };
         let total = match (count_here, rows.first()) {
             (true, Some(row)) => row.try_get::<i64, _>("total_n")?,
-            (true, None) => 0,
-            (false, _) => match known_total {
-                Some(t) => t,
-                None => self.search_total(q).await?,
-            },
+            _ => 0,
         };
-        Ok(SearchPage { items, next, total })
+        Ok((items, total))
     }
 
-    /// How many files match, in all pages.
+    /// How many files match, in all pages (the parts counted at once).
     async fn search_total(&self, q: &SearchQuery) -> Result<i64, DbError> {
-        let mut c = Sql::new();
-        let cte = live_folders(q, &mut c);
-        let sql = if q.scope_only() {
-            format!(
+        let sqlite = self.backend() == crate::Backend::Sqlite;
+        if q.scope_only() {
+            let mut c = Sql::new();
+            let cte = live_folders(q, &mut c);
+            let sql = format!(
                 "{cte}SELECT CAST(COALESCE(SUM(f.n), 0) AS BIGINT) FROM search_facets f
                  WHERE f.folder_id IN (SELECT id FROM sub) AND f.attr_id = 0"
-            )
-        } else {
-            let wh = filter(q, &mut c, self.backend() == crate::Backend::Sqlite);
-            format!("{cte}SELECT COUNT(*) FROM nodes n WHERE {wh}")
-        };
+            );
+            return self.count_one(sql, c).await;
+        }
+        let counts = q.parts(sqlite).into_iter().map(|part| {
+            let mut c = Sql::new();
+            let cte = live_folders(q, &mut c);
+            let wh = filter(q, &mut c, sqlite, part);
+            self.count_one(format!("{cte}SELECT COUNT(*) FROM nodes n WHERE {wh}"), c)
+        });
+        Ok(futures_util::future::try_join_all(counts)
+            .await?
+            .into_iter()
+            .sum())
+    }
+
+    /// The one number a counting statement answers.
+    async fn count_one(&self, sql: String, s: Sql) -> Result<i64, DbError> {
         use sqlx::Row;
-        Ok(bind_all(sqlx::query(AssertSqlSafe(sql)), &c.params)
+        Ok(bind_all(sqlx::query(AssertSqlSafe(sql)), &s.params)
             .fetch_one(&self.pool)
             .await?
             .try_get(0)?)
@@ -819,21 +979,33 @@ impl Db {
     /// asked, and for searches without filters also the total (the sum of
     /// the media-type counts). Without filters, one statement adds up the
     /// per-folder counts of all of them, and of the media types for the
-    /// total, over the live folders of the scope (walked once).
+    /// total, over the live folders of the scope (walked once). With
+    /// filters, every facet of every part is counted at once and the parts'
+    /// counts are added up.
     pub async fn search_facets(
         &self,
         q: &SearchQuery,
         attr_ids: &[i64],
     ) -> Result<(Vec<Vec<(String, i64)>>, Option<i64>), DbError> {
         if !q.scope_only() {
-            let mut out = Vec::with_capacity(attr_ids.len());
-            for a in attr_ids {
-                out.push(if *a == 0 {
-                    self.search_type_facet(q).await?
-                } else {
-                    self.search_facet(q, *a).await?
-                });
-            }
+            let sqlite = self.backend() == crate::Backend::Sqlite;
+            let parts = q.parts(sqlite);
+            let counting = attr_ids.iter().map(|a| {
+                let parts = &parts;
+                async move {
+                    let each = parts
+                        .iter()
+                        .map(|part| self.search_facet(q, *a, sqlite, *part));
+                    let mut sum: std::collections::BTreeMap<String, i64> = Default::default();
+                    for counts in futures_util::future::try_join_all(each).await? {
+                        for (value, n) in counts {
+                            *sum.entry(value).or_default() += n;
+                        }
+                    }
+                    Ok::<_, DbError>(sum.into_iter().collect::<Vec<_>>())
+                }
+            });
+            let out = futures_util::future::try_join_all(counting).await?;
             return Ok((out, None));
         }
         if attr_ids.is_empty() {
@@ -876,43 +1048,76 @@ impl Db {
         ))
     }
 
-    /// How many matching files have each value of an attribute (counted).
+    /// How many matching files of a part have each value of an attribute
+    /// (counted; `attr_id` 0: their media types).
     async fn search_facet(
         &self,
         q: &SearchQuery,
         attr_id: i64,
+        sqlite: bool,
+        part: Option<(i64, i64)>,
     ) -> Result<Vec<(String, i64)>, DbError> {
         let mut s = Sql::new();
         let cte = live_folders(q, &mut s);
-        let wh = filter(q, &mut s, self.backend() == crate::Backend::Sqlite);
-        let a = s.p(Param::Int(attr_id));
-        let sql = format!(
-            "{cte}SELECT v.text_value, COUNT(DISTINCT v.node_id) FROM attribute_values v
-             WHERE v.attr_id = {a} AND v.text_value IS NOT NULL AND v.node_id IN (SELECT n.id FROM nodes n WHERE {wh})
-             GROUP BY v.text_value ORDER BY v.text_value"
-        );
+        let wh = filter(q, &mut s, sqlite, part);
+        let sql = if attr_id == 0 {
+            format!(
+                "{cte}SELECT COALESCE(n.content_type, 'application/octet-stream') AS ct, COUNT(*) FROM nodes n WHERE {wh}
+                 GROUP BY COALESCE(n.content_type, 'application/octet-stream') ORDER BY ct"
+            )
+        } else {
+            let a = s.p(Param::Int(attr_id));
+            format!(
+                "{cte}SELECT v.text_value, COUNT(DISTINCT v.node_id) FROM attribute_values v
+                 WHERE v.attr_id = {a} AND v.text_value IS NOT NULL AND v.node_id IN (SELECT n.id FROM nodes n WHERE {wh})
+                 GROUP BY v.text_value ORDER BY v.text_value"
+            )
+        };
         pairs(
             bind_all(sqlx::query(AssertSqlSafe(sql)), &s.params)
                 .fetch_all(&self.pool)
                 .await?,
         )
     }
+}
 
-    /// How many matching files have each media type (counted).
-    async fn search_type_facet(&self, q: &SearchQuery) -> Result<Vec<(String, i64)>, DbError> {
-        let mut s = Sql::new();
-        let cte = live_folders(q, &mut s);
-        let wh = filter(q, &mut s, self.backend() == crate::Backend::Sqlite);
-        let sql = format!(
-            "{cte}SELECT COALESCE(n.content_type, 'application/octet-stream') AS ct, COUNT(*) FROM nodes n WHERE {wh}
-             GROUP BY COALESCE(n.content_type, 'application/octet-stream') ORDER BY ct"
-        );
-        pairs(
-            bind_all(sqlx::query(AssertSqlSafe(sql)), &s.params)
-                .fetch_all(&self.pool)
-                .await?,
-        )
+/// The order of results: items without a sort value last, then by the sort
+/// value and the id, both in the asked direction. The same order as the
+/// statements' `ORDER BY` on SQLite, which compares texts byte by byte like
+/// `str` (only SQLite searches in parts).
+fn result_order(a: &SearchCursor, b: &SearchCursor, desc: bool) -> std::cmp::Ordering {
+    let by_value = match (&a.num, &b.num) {
+        (Some(x), Some(y)) => x.total_cmp(y),
+        _ => a.text.cmp(&b.text),
     }
+    .then(a.id.cmp(&b.id));
+    a.missing
+        .cmp(&b.missing)
+        .then(if desc { by_value.reverse() } else { by_value })
+}
+
+/// How many parts a search is cut into: one per core, at most four.
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map(std::num::NonZeroUsize::get)
+            .unwrap_or(1)
+            .min(4)
+    })
+}
+
+/// The ids cutting `lo..=hi` into `n` ranges of about the same width (ids
+/// are given in the order files arrive, so matches spread over them).
+fn split_points(lo: i64, hi: i64, n: usize) -> Vec<i64> {
+    let n = n as i128;
+    let width = i128::from(hi) - i128::from(lo) + 1;
+    let mut at: Vec<i64> = (1..n)
+        .filter_map(|k| i64::try_from(i128::from(lo) + width * k / n).ok())
+        .filter(|at| *at > lo)
+        .collect();
+    at.dedup();
+    at
 }
 
 /// Rows of (text, count).
@@ -934,6 +1139,85 @@ mod tests {
         let (_, rest) = token.split_once('#').unwrap();
         let (shift, n) = rest.split_once(':').unwrap();
         (v >> shift.parse::<u32>().unwrap()) == n.parse::<i64>().unwrap()
+    }
+
+    #[test]
+    fn parts_cover_every_id_once() {
+        for (lo, hi, n) in [(1, 1_000_000, 2), (7, 9, 4), (100, 101, 4), (-5, 5, 3)] {
+            let splits = split_points(lo, hi, n);
+            assert!(splits.windows(2).all(|w| w[0] < w[1]), "{splits:?}");
+            assert!(splits.iter().all(|at| lo < *at && *at <= hi), "{splits:?}");
+            assert_eq!(
+                splits.len(),
+                n.min((hi - lo + 1) as usize) - 1,
+                "{splits:?}"
+            );
+        }
+        assert_eq!(split_points(1, 100, 2), vec![51]);
+        let q = SearchQuery {
+            splits: vec![10, 10, 20],
+            ..query()
+        };
+        assert_eq!(q.parts(false), vec![None], "PostgreSQL runs one statement");
+        let parts: Vec<(i64, i64)> = q.parts(true).into_iter().flatten().collect();
+        assert_eq!(parts, vec![(i64::MIN, 9), (10, 19), (20, i64::MAX)]);
+        assert_eq!(query().parts(true), vec![None]);
+    }
+
+    #[test]
+    fn merged_parts_keep_the_statement_order() {
+        let key = |missing, text: &str, id| SearchCursor {
+            missing,
+            text: Some(text.into()),
+            num: None,
+            id,
+        };
+        let mut keys = [
+            key(true, "", 1),
+            key(false, "b", 2),
+            key(false, "a", 9),
+            key(false, "b", 1),
+            key(false, "\u{e9}", 3),
+            key(false, "z", 4),
+        ];
+        keys.sort_by(|a, b| result_order(a, b, false));
+        let ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
+        assert_eq!(ids, vec![9, 1, 2, 4, 3, 1], "bytes order: z before \u{e9}");
+        keys.sort_by(|a, b| result_order(a, b, true));
+        let ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
+        assert_eq!(ids, vec![3, 4, 2, 1, 9, 1], "missing values stay last");
+        let num = |v: f64, id| SearchCursor {
+            missing: false,
+            text: None,
+            num: Some(v),
+            id,
+        };
+        let mut keys = [num(10.0, 1), num(-1.5, 2), num(2.0, 3)];
+        keys.sort_by(|a, b| result_order(a, b, false));
+        assert_eq!(keys.iter().map(|k| k.id).collect::<Vec<_>>(), vec![2, 3, 1]);
+    }
+
+    fn query() -> SearchQuery {
+        SearchQuery {
+            tenant_id: 1,
+            folder_id: 1,
+            name_fold: None,
+            conds: vec![],
+            content_types: vec![],
+            size_min: None,
+            size_max: None,
+            modified_from: None,
+            modified_to: None,
+            uploader: None,
+            tokens: vec![],
+            driver: 0,
+            merge: false,
+            splits: vec![],
+            sort: SearchSort::Name,
+            desc: false,
+            limit: 10,
+            cursor: None,
+        }
     }
 
     #[test]

@@ -907,35 +907,82 @@ async fn search_strategies_find_the_same_files(db: Db) {
         (kind, TokenKind::Choice),
         (day, TokenKind::Whole),
     ];
+    // Cut points for the search in parts (SQLite): one part of a single id,
+    // one of none, and pages that cross from part to part.
+    let splits = vec![ids[40], ids[41], ids[41], ids[90]];
     for (what, conds, want) in cases {
         assert!(!want.is_empty(), "{what}: the case selects something");
+        // The site facet of the matches.
+        let mut want_sites: Vec<(String, i64)> = Vec::new();
+        for &i in want.iter().filter(|&&i| !i.is_multiple_of(7)) {
+            match want_sites.iter_mut().find(|(v, _)| v == site_of(i)) {
+                Some((_, n)) => *n += 1,
+                None => want_sites.push((site_of(i).to_string(), 1)),
+            }
+        }
+        want_sites.sort();
         let want: Vec<String> = want.iter().map(|i| format!("f{i:03}.txt")).collect();
-        for (merge, tokens) in [
-            (false, Vec::new()),
-            (true, Vec::new()),
-            (false, tokens.clone()),
+        for (merge, tokens, splits) in [
+            (false, Vec::new(), Vec::new()),
+            (true, Vec::new(), Vec::new()),
+            (false, tokens.clone(), Vec::new()),
+            (false, Vec::new(), splits.clone()),
+            (true, Vec::new(), splits.clone()),
         ] {
-            let with_tokens = !tokens.is_empty();
-            let mut q = attribute_search(t.id, t.root_id, conds.clone(), tokens, 7);
-            q.merge = merge;
-            // Every page, following the cursor.
-            let mut got = Vec::new();
-            let mut total = None;
-            loop {
-                let page = db.search(&q).await.unwrap();
-                total.get_or_insert(page.total);
-                got.extend(page.items.into_iter().map(|n| n.name));
-                match page.next {
-                    Some(c) => q.cursor = Some(c),
-                    None => break,
+            for desc in [false, true] {
+                let with_tokens = !tokens.is_empty();
+                let split = !splits.is_empty();
+                let mut q = attribute_search(t.id, t.root_id, conds.clone(), tokens.clone(), 7);
+                q.merge = merge;
+                q.splits = splits.clone();
+                q.desc = desc;
+                let mut want = want.clone();
+                if desc {
+                    want.reverse();
+                }
+                let (facets, _) = db.search_facets(&q, &[site, 0]).await.unwrap();
+                assert_eq!(
+                    facets,
+                    vec![
+                        want_sites.clone(),
+                        vec![("application/octet-stream".to_string(), want.len() as i64)]
+                    ],
+                    "{what}, merge {merge}, tokens {with_tokens}, split {split}: facets"
+                );
+                // Every page, following the cursor.
+                let mut got = Vec::new();
+                let mut total = None;
+                loop {
+                    let page = db.search(&q).await.unwrap();
+                    total.get_or_insert(page.total);
+                    got.extend(page.items.into_iter().map(|n| n.name));
+                    match page.next {
+                        Some(c) => q.cursor = Some(c),
+                        None => break,
+                    }
+                }
+                assert_eq!(
+                    got, want,
+                    "{what}, merge {merge}, tokens {with_tokens}, split {split}, desc {desc}"
+                );
+                assert_eq!(
+                    total,
+                    Some(want.len() as i64),
+                    "{what}, merge {merge}, tokens {with_tokens}, split {split}: total"
+                );
+                // A later page counts its total apart (in parts too).
+                let mut q2 = q.clone();
+                q2.cursor = None;
+                let first = db.search(&q2).await.unwrap();
+                if let Some(c) = first.next {
+                    q2.cursor = Some(c);
+                    assert_eq!(
+                        db.search(&q2).await.unwrap().total,
+                        want.len() as i64,
+                        "{what}, split {split}: total on page 2"
+                    );
                 }
             }
-            assert_eq!(got, want, "{what}, merge {merge}, tokens {with_tokens}");
-            assert_eq!(
-                total,
-                Some(want.len() as i64),
-                "{what}, merge {merge}, tokens {with_tokens}: total"
-            );
         }
     }
 }
@@ -1218,6 +1265,7 @@ fn attribute_search(
         tokens,
         driver: 0,
         merge: false,
+        splits: Vec::new(),
         sort: kura_db::SearchSort::Name,
         desc: false,
         limit,

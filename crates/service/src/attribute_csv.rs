@@ -197,6 +197,7 @@ impl Service {
                 tokens: Vec::new(),
                 driver: 0,
                 merge: false,
+                splits: Vec::new(),
                 sort: SearchSort::Name,
                 desc: false,
                 limit: 500,

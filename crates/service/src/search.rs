@@ -214,6 +214,7 @@ impl Service {
             tokens,
             driver: 0,
             merge: false,
+            splits: Vec::new(),
             sort,
             desc,
             limit,
