@@ -182,6 +182,18 @@ async fn schema_changes_never_lose_values(b: Backend) {
         meta(&s, &bob, "/図面/一階平面図.pdf").await["attributes"]["drawing_type"],
         "elevation"
     );
+    // Search follows the rename (its tokens were written again).
+    for (value, want) in [("elevation", 1), ("plan", 0)] {
+        let found: serde_json::Value = call(&s, &bob, Method::POST, "/api/v1/search")
+            .json(&json!({"filters": [{"key": "drawing_type", "op": "eq", "value": value}]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(found["total"], want, "{value}: {found}");
+    }
     // Relabelling and reordering touch no value.
     let r = call(&s, &admin, Method::PATCH, "/api/v1/attributes/rights")
         .json(&json!({"choices": [{"value": "tv", "labels": {"ja": "テレビ", "en": "TV"}}, "print", "web"]}))

@@ -147,6 +147,14 @@ impl Db {
     ) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
         let default = spec.default.as_ref().map(|d| d.to_json().to_string());
+        // The search tokens of its files follow a new type or renamed choices.
+        let old_type: Option<String> =
+            sqlx::query_scalar("SELECT type FROM attribute_defs WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let retoken = !renames.is_empty() || old_type.as_deref() != Some(spec.attr_type.as_str());
         let done = sqlx::query(
             "UPDATE attribute_defs SET type = $3, label_ja = $4, label_en = $5, required = $6,
                  default_value = $7, choices = $8, position = $9, folder_id = $10, updated_at = $11
@@ -190,6 +198,9 @@ impl Db {
             .bind(kura_core::attributes::search_fold(to))
             .execute(&mut *tx)
             .await?;
+        }
+        if retoken {
+            crate::tokens::refresh_attribute(&mut tx, id).await?;
         }
         tx.commit().await
     }
@@ -394,5 +405,6 @@ pub(crate) async fn replace_values_in(
         }
         q.execute(&mut *tx).await?;
     }
-    Ok(())
+    let touched: Vec<i64> = changes.iter().map(|(n, _, _)| *n).collect();
+    crate::tokens::refresh_files(tx, &touched).await
 }

@@ -26,6 +26,7 @@ mod sessions;
 mod sso;
 mod tenants;
 mod thumbnails;
+mod tokens;
 mod trash;
 mod uploads;
 mod users;

@@ -36,8 +36,9 @@ pub enum AttrCond {
     NumNot(i64, f64),
 }
 
-/// How an attribute's values are also kept in `nodes.attr_tokens`
-/// (PostgreSQL; see migrations/postgres/0019_attribute_tokens.sql).
+/// How an attribute's values are also search tokens of their file
+/// (PostgreSQL: `nodes.attr_tokens`; SQLite: the FTS5 index `node_tokens`;
+/// see migrations/*/0019_attribute_tokens.sql).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum TokenKind {
     /// Choices: one token per value.
@@ -84,7 +85,7 @@ pub struct SearchQuery {
     pub modified_to: Option<Timestamp>,
     pub uploader: Option<i64>,
     /// The attributes whose values are also search tokens of their file
-    /// (choice, multiple choice, date, boolean), used on PostgreSQL.
+    /// (choice, multiple choice, date, boolean).
     pub tokens: Vec<(i64, TokenKind)>,
     /// Which attribute term leads the search (see [`Db::plan_search`]).
     pub driver: usize,
@@ -438,38 +439,67 @@ fn term_tokens(q: &SearchQuery, t: &Term<'_>) -> Option<(bool, Vec<String>)> {
     }
 }
 
-/// PostgreSQL: the positive terms that have tokens as tests on
-/// `n.attr_tokens` (its GIN index lists the matching files at once; all
-/// "all of" tokens go into one test), and the other terms as probes of the
-/// value index per match. `None` when no term has tokens.
-fn token_filter(q: &SearchQuery, s: &mut Sql) -> Option<String> {
+/// The positive terms that have tokens as one lookup of the files' search
+/// tokens, and the other terms as probes of the value index per match.
+/// PostgreSQL: tests on `n.attr_tokens` (its GIN index lists the matching
+/// files at once; all "all of" tokens go into one test). SQLite: one MATCH
+/// of the FTS5 index `node_tokens` (within the part's ids). `None` when no
+/// term has tokens.
+fn token_filter(
+    q: &SearchQuery,
+    s: &mut Sql,
+    sqlite: bool,
+    part: Option<(i64, i64)>,
+) -> Option<String> {
     let (pos, neg) = terms(q);
     let mut all: Vec<String> = Vec::new();
-    let mut parts = Vec::new();
+    let mut any: Vec<Vec<String>> = Vec::new();
     let mut rest = Vec::new();
     for t in &pos {
         match term_tokens(q, t) {
             Some((true, toks)) => all.extend(toks),
-            Some((false, toks)) if toks.is_empty() => parts.push("1 = 0".to_string()),
-            Some((false, toks)) => {
-                let marks: Vec<String> = toks.into_iter().map(|x| s.p(Param::Text(x))).collect();
-                parts.push(format!(
-                    "n.attr_tokens && ARRAY[{}]::TEXT[]",
-                    marks.join(", ")
-                ));
-            }
+            Some((false, toks)) => any.push(toks),
             None => rest.push(t),
         }
     }
-    if all.is_empty() && parts.is_empty() {
+    if all.is_empty() && any.is_empty() {
         return None;
     }
-    if !all.is_empty() {
-        let marks: Vec<String> = all.into_iter().map(|x| s.p(Param::Text(x))).collect();
-        parts.insert(
-            0,
-            format!("n.attr_tokens @> ARRAY[{}]::TEXT[]", marks.join(", ")),
-        );
+    let mut parts = Vec::new();
+    if any.iter().any(Vec::is_empty) {
+        parts.push("1 = 0".to_string());
+    } else if sqlite {
+        let mut expr: Vec<String> = all.iter().map(|x| crate::tokens::encode(x)).collect();
+        for toks in &any {
+            let words: Vec<String> = toks.iter().map(|x| crate::tokens::encode(x)).collect();
+            expr.push(format!("({})", words.join(" OR ")));
+        }
+        let m = s.p(Param::Text(expr.join(" AND ")));
+        let within = match part {
+            Some((lo, hi)) => {
+                let (lo, hi) = (s.p(Param::Int(lo)), s.p(Param::Int(hi)));
+                format!(" AND rowid BETWEEN {lo} AND {hi}")
+            }
+            None => String::new(),
+        };
+        parts.push(format!(
+            "n.id IN (SELECT rowid FROM node_tokens WHERE node_tokens MATCH {m}{within})"
+        ));
+    } else {
+        if !all.is_empty() {
+            let marks: Vec<String> = all.into_iter().map(|x| s.p(Param::Text(x))).collect();
+            parts.push(format!(
+                "n.attr_tokens @> ARRAY[{}]::TEXT[]",
+                marks.join(", ")
+            ));
+        }
+        for toks in any {
+            let marks: Vec<String> = toks.into_iter().map(|x| s.p(Param::Text(x))).collect();
+            parts.push(format!(
+                "n.attr_tokens && ARRAY[{}]::TEXT[]",
+                marks.join(", ")
+            ));
+        }
     }
     let probe = |t: &Term<'_>, i: usize, s: &mut Sql| {
         let v = format!("v{i}");
@@ -499,7 +529,7 @@ fn attr_filter(
     sqlite: bool,
     part: Option<(i64, i64)>,
 ) -> Option<String> {
-    if !sqlite && let Some(f) = token_filter(q, s) {
+    if let Some(f) = token_filter(q, s, sqlite, part) {
         return Some(f);
     }
     let (pos, neg) = terms(q);
@@ -681,11 +711,15 @@ impl Db {
         if pos.len() == 1 && !pos.iter().all(choice) {
             return Ok(());
         }
+        // With search tokens (`token_filter`) no term leads, and only the
+        // size of the choice terms is needed, to decide on parts: counting a
+        // range of dates would cost more than it saves.
+        let tokened = pos.iter().any(|t| term_tokens(q, t).is_some());
         // The terms are counted at once, each on a connection of its own:
         // a search waits for the slowest count instead of their sum. A
         // choice term is estimated from the per-folder counts of live files
         // (`search_facets`, one index range) instead of counting its rows.
-        let counting = pos.iter().map(|t| {
+        let counting = pos.iter().filter(|t| !tokened || choice(t)).map(|t| {
             let mut s = Sql::new();
             let values: Option<Vec<&str>> = match &t.1 {
                 Pred::TextIn(vals) if choice(t) => Some(vals.iter().map(String::as_str).collect()),
@@ -729,9 +763,14 @@ impl Db {
         let all: i64 = counts.iter().sum();
         let terms = pos.len();
         drop(pos);
+        if counts.is_empty() {
+            return Ok(());
+        }
         let probes = least.saturating_mul(PROBE_COST) * (terms as i64 - 1);
-        q.driver = lead;
-        q.merge = terms >= 2 && least >= PROBE_BELOW && all <= probes;
+        // (With tokens, `counts` holds the choice terms only, and neither
+        // a leader nor a merge is used.)
+        q.driver = if tokened { 0 } else { lead };
+        q.merge = !tokened && terms >= 2 && least >= PROBE_BELOW && all <= probes;
         q.splits = match span {
             Some((lo, hi)) if least >= SPLIT_FROM => split_points(lo, hi, cores()),
             _ => Vec::new(),

@@ -316,8 +316,8 @@ fn decode_cursor(s: &str) -> Result<SearchCursor> {
 }
 
 /// How the values of an attribute of this type are search tokens of their
-/// file (PostgreSQL's `nodes.attr_tokens`, made by the triggers of
-/// migrations/postgres/0019_attribute_tokens.sql, which list the same types).
+/// file (PostgreSQL's `nodes.attr_tokens`, SQLite's FTS5 `node_tokens`: see
+/// migrations/*/0019_attribute_tokens.sql, which list the same types).
 fn token_kind(t: AttrType) -> Option<TokenKind> {
     match t {
         AttrType::Choice | AttrType::MultiChoice => Some(TokenKind::Choice),
