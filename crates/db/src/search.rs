@@ -1050,26 +1050,40 @@ impl Db {
         if attr_ids.is_empty() {
             return Ok((Vec::new(), None));
         }
-        let mut s = Sql::new();
-        let cte = live_folders(q, &mut s);
         let mut wanted = attr_ids.to_vec();
         if !wanted.contains(&0) {
             wanted.push(0);
         }
-        let marks: Vec<String> = wanted.iter().map(|a| s.p(Param::Int(*a))).collect();
-        let sql = format!(
-            "{cte}SELECT f.attr_id, f.value, CAST(SUM(f.n) AS BIGINT) FROM search_facets f
-             WHERE f.folder_id IN (SELECT id FROM sub) AND f.attr_id IN ({})
-             GROUP BY f.attr_id, f.value HAVING SUM(f.n) > 0 ORDER BY f.attr_id, f.value",
-            marks.join(", ")
-        );
-        let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), &s.params)
-            .fetch_all(&self.pool)
-            .await?;
+        // SQLite runs a statement on one core, and most of a facet's time is
+        // grouping its per-folder rows: there each attribute is summed by a
+        // statement of its own, at once (1M files, 3 facets: 82 ms in one
+        // statement, 61 ms for the largest alone).
+        let groups: Vec<Vec<i64>> = if self.backend() == crate::Backend::Sqlite {
+            wanted.iter().map(|a| vec![*a]).collect()
+        } else {
+            vec![wanted]
+        };
+        let summing = groups.iter().map(|group| {
+            let mut s = Sql::new();
+            let cte = live_folders(q, &mut s);
+            let marks: Vec<String> = group.iter().map(|a| s.p(Param::Int(*a))).collect();
+            let sql = format!(
+                "{cte}SELECT f.attr_id, f.value, CAST(SUM(f.n) AS BIGINT) FROM search_facets f
+                 WHERE f.folder_id IN (SELECT id FROM sub) AND f.attr_id IN ({})
+                 GROUP BY f.attr_id, f.value HAVING SUM(f.n) > 0 ORDER BY f.attr_id, f.value",
+                marks.join(", ")
+            );
+            async move {
+                bind_all(sqlx::query(AssertSqlSafe(sql)), &s.params)
+                    .fetch_all(&self.pool)
+                    .await
+            }
+        });
+        let rows = futures_util::future::try_join_all(summing).await?;
         use sqlx::Row;
         let mut by_attr: std::collections::HashMap<i64, Vec<(String, i64)>> =
             std::collections::HashMap::new();
-        for r in &rows {
+        for r in rows.iter().flatten() {
             by_attr
                 .entry(r.try_get::<i64, _>(0)?)
                 .or_default()
