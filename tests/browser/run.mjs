@@ -81,6 +81,26 @@ const ctx = {
   row(page, name) {
     return page.locator('#rows > .row').filter({ has: page.getByText(name, { exact: true }) });
   },
+  /**
+   * Selects the row of `name` with a click and waits until it shows as
+   * selected. A click that lands while the listing is drawn anew (after a
+   * copy, say) hits a row being replaced and selects nothing: then it clicks
+   * again.
+   */
+  async select(page, name) {
+    for (let i = 0; ; i++) {
+      await this.row(page, name).click();
+      try {
+        await page.waitForFunction(
+          (n) => [...document.querySelectorAll('#rows > .row[aria-selected="true"]')]
+            .some((r) => r.textContent.includes(n)),
+          name, { timeout: 2000 });
+        return;
+      } catch (e) {
+        if (i >= 4) throw e;
+      }
+    }
+  },
   log(...args) { console.log(...args); },
 };
 

@@ -24,7 +24,7 @@ export default async function (c) {
   c.eq(await c.row(page, '設計図').count(), 0, 'old name gone');
 
   // Move it into 資料 with the folder picker.
-  await c.row(page, '設計図面').click();
+  await c.select(page, '設計図面');
   await page.click('.toolbar [data-action="move"]');
   await page.locator('#picker-tree .pick', { hasText: '資料' }).click();
   await c.shot(page, 'explorer-move-picker');
@@ -41,7 +41,7 @@ export default async function (c) {
   await page.waitForLoadState('networkidle');
 
   // Details panel: two versions; restore the older one.
-  await c.row(page, '報告書.txt').click();
+  await c.select(page, '報告書.txt');
   await page.click('.toolbar [data-action="details"]');
   await page.waitForSelector('#details:not([hidden]) .versions li');
   c.eq(await page.locator('#details .versions li').count(), 2, 'two versions listed');
