@@ -228,7 +228,7 @@ class Sql:
             # What Kura writes with each file's values (crates/db/src/tokens.rs):
             # its search-token document, written here once for all files.
             t0 = time.time()
-            self.db.execute(SQLITE_TOKEN_DOCS)
+            self.db.execute(sqlite_token_docs())
             print("  search-token documents: %.0f s" % (time.time() - t0), flush=True)
             self.db.execute("ANALYZE")
             self.db.commit()
@@ -240,20 +240,15 @@ class Sql:
             subprocess.run(["psql", self.url, "-qc", "VACUUM ANALYZE"], check=True)
 
 
-# The backfill of migrations/sqlite/0019_attribute_tokens.sql.
-SQLITE_TOKEN_DOCS = """
-INSERT INTO node_token_docs (node_id, t)
-SELECT node_id, group_concat(tok, ' ') FROM (
-    SELECT v.node_id AS node_id, 'x' || lower(hex(v.attr_id || '=' || v.text_value)) AS tok
-    FROM attribute_values v JOIN attribute_defs d ON d.id = v.attr_id
-    WHERE d.type IN ('choice', 'multi_choice') AND v.text_value IS NOT NULL
-    UNION ALL
-    SELECT v.node_id, 'x' || lower(hex(v.attr_id || '#' || s.shift || ':' || (CAST(v.num_value AS INTEGER) >> s.shift)))
-    FROM attribute_values v JOIN attribute_defs d ON d.id = v.attr_id
-    JOIN (SELECT 0 AS shift UNION ALL SELECT 4 UNION ALL SELECT 8 UNION ALL SELECT 12) s
-    WHERE v.num_value IS NOT NULL AND (d.type = 'date' OR (d.type = 'boolean' AND s.shift = 0))
-) x GROUP BY node_id
-"""
+def sqlite_token_docs():
+    """The statement of migrations/sqlite/0019_attribute_tokens.sql that writes
+    every file's search-token document (its last), read from the migration so
+    the bench writes exactly what Kura's migration does."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "migrations", "sqlite",
+                        "0019_attribute_tokens.sql")
+    with open(path, encoding="utf-8") as f:
+        sql = f.read()
+    return sql[sql.rindex("INSERT INTO node_token_docs"):]
 
 
 def generate(sql, tenant_id, root_id, user_id, n_files, defs, rng, label):

@@ -439,6 +439,16 @@ fn term_tokens(q: &SearchQuery, t: &Term<'_>) -> Option<(bool, Vec<String>)> {
     }
 }
 
+/// An index probe: whether the file `on` has a value row passing term `t`
+/// (aliased `v<i>`, unique within the statement).
+fn probe(t: &Term<'_>, on: &str, i: usize, s: &mut Sql) -> String {
+    let v = format!("v{i}");
+    format!(
+        "EXISTS (SELECT 1 FROM attribute_values {v} WHERE {} AND {v}.node_id = {on})",
+        t.sql(&v, s)
+    )
+}
+
 /// The positive terms that have tokens as one lookup of the files' search
 /// tokens, and the other terms as probes of the value index per match.
 /// PostgreSQL: tests on `n.attr_tokens` (its GIN index lists the matching
@@ -501,18 +511,11 @@ fn token_filter(
             ));
         }
     }
-    let probe = |t: &Term<'_>, i: usize, s: &mut Sql| {
-        let v = format!("v{i}");
-        format!(
-            "EXISTS (SELECT 1 FROM attribute_values {v} WHERE {} AND {v}.node_id = n.id)",
-            t.sql(&v, s)
-        )
-    };
     for (i, t) in rest.into_iter().enumerate() {
-        parts.push(probe(t, i, s));
+        parts.push(probe(t, "n.id", i, s));
     }
     for (i, t) in neg.iter().enumerate() {
-        parts.push(format!("NOT {}", probe(t, pos.len() + i, s)));
+        parts.push(format!("NOT {}", probe(t, "n.id", pos.len() + i, s)));
     }
     Some(parts.join(" AND "))
 }
@@ -533,13 +536,6 @@ fn attr_filter(
         return Some(f);
     }
     let (pos, neg) = terms(q);
-    let probe = |t: &Term<'_>, on: &str, i: usize, s: &mut Sql| {
-        let v = format!("v{i}");
-        format!(
-            "EXISTS (SELECT 1 FROM attribute_values {v} WHERE {} AND {v}.node_id = {on})",
-            t.sql(&v, s)
-        )
-    };
     if pos.is_empty() {
         if neg.is_empty() {
             return None;
@@ -552,7 +548,7 @@ fn attr_filter(
         return Some(parts.join(" AND "));
     }
     if q.merge && pos.len() >= 2 {
-        return Some(merged_candidates(&pos, &neg, s, &probe, sqlite, part));
+        return Some(merged_candidates(&pos, &neg, s, sqlite, part));
     }
     let lead = q.driver.min(pos.len() - 1);
     let mut parts = Vec::new();
@@ -584,7 +580,6 @@ fn merged_candidates(
     pos: &[Term<'_>],
     neg: &[Term<'_>],
     s: &mut Sql,
-    probe: &dyn Fn(&Term<'_>, &str, usize, &mut Sql) -> String,
     sqlite: bool,
     part: Option<(i64, i64)>,
 ) -> String {
