@@ -203,6 +203,12 @@ class Sql:
         return subprocess.run(["psql", self.url, "-Atqc", q], capture_output=True, text=True,
                               check=True).stdout.strip()
 
+    def execute(self, q):
+        if self.backend == "sqlite":
+            self.db.execute(q)
+        else:
+            subprocess.run(["psql", self.url, "-qc", q], check=True)
+
     def next_id(self, table):
         return int(self.scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM %s" % table))
 
@@ -310,6 +316,12 @@ def generate(sql, tenant_id, root_id, user_id, n_files, defs, rng, label):
             sql.load("nodes", cols, files); sql.load("attribute_values", vcols, values); sql.commit()
             files, values = [], []
     sql.load("nodes", cols, files); sql.load("attribute_values", vcols, values); sql.commit()
+    # A tenant's trash: one folder in a hundred deleted with its files. Kura
+    # trashes a folder by marking it, not its files (crates/db/src/trash.rs);
+    # searches must hide what is in it.
+    gone = folder_ids[::100]
+    sql.execute("UPDATE nodes SET trashed_at = %d WHERE id IN (%s)" % (now, ",".join(map(str, gone))))
+    sql.commit()
     print("  %s: %d files in %d folders, %.0f s" % (label, n_files, len(folder_ids) + projects, time.time() - t0), flush=True)
 
 

@@ -173,6 +173,31 @@ impl SearchQuery {
     }
 }
 
+/// SQLite, a whole tenant without filters: the sums of the tenant's facet
+/// counts (`search_facets_tenant`, a few rows per attribute) less the counts
+/// of the folders inside trashed folders, which hide their files; rows
+/// `(attr_id, value, n)` with n > 0, ordered. Walks the trashed folders and
+/// the live folders under them only (indexes `nodes_trash`,
+/// `nodes_live_folders`), not the live tree.
+fn tenant_facets_sql(q: &SearchQuery, attr_ids: &[i64], s: &mut Sql) -> String {
+    let t = s.p(Param::Int(q.tenant_id));
+    let marks: Vec<String> = attr_ids.iter().map(|a| s.p(Param::Int(*a))).collect();
+    let marks = marks.join(", ");
+    format!(
+        "WITH RECURSIVE gone(id) AS (
+            SELECT id FROM nodes WHERE tenant_id = {t} AND trashed_at IS NOT NULL AND kind = 'folder'
+            UNION
+            SELECT c.id FROM nodes c JOIN gone ON c.parent_id = gone.id
+            WHERE c.kind = 'folder' AND c.trashed_at IS NULL)
+         SELECT attr_id, value, CAST(SUM(n) AS BIGINT) FROM (
+            SELECT attr_id, value, n FROM search_facets_tenant WHERE tenant_id = {t} AND attr_id IN ({marks})
+            UNION ALL
+            SELECT f.attr_id, f.value, -f.n FROM search_facets f
+            WHERE f.folder_id IN (SELECT id FROM gone) AND f.attr_id IN ({marks}))
+         GROUP BY attr_id, value HAVING SUM(n) > 0 ORDER BY attr_id, value"
+    )
+}
+
 /// The live folders of the scope (a trashed folder hides what is in it), as
 /// the CTE `sub(id)` that starts every search statement. Walks folders only
 /// (index `nodes_live_folders`), never their files.
@@ -706,8 +731,9 @@ impl Db {
         let tokened = pos.iter().any(|t| term_tokens(q, t).is_some());
         // The terms are counted at once, each on a connection of its own:
         // a search waits for the slowest count instead of their sum. A
-        // choice term is estimated from the per-folder counts of live files
-        // (`search_facets`, one index range) instead of counting its rows.
+        // choice term is estimated from the tenant's facet counts of files
+        // (`search_facets_tenant`, a row per value) instead of counting its
+        // rows.
         let counting = pos.iter().filter(|t| !tokened || choice(t)).map(|t| {
             let mut s = Sql::new();
             let values: Option<Vec<&str>> = match &t.1 {
@@ -722,9 +748,10 @@ impl Db {
                         .into_iter()
                         .map(|x| s.p(Param::Text(x.to_string())))
                         .collect();
+                    let tenant = s.p(Param::Int(q.tenant_id));
                     format!(
-                        "SELECT CAST(COALESCE(SUM(f.n), 0) AS BIGINT) FROM search_facets f
-                         WHERE f.attr_id = {a} AND f.value IN ({})",
+                        "SELECT CAST(COALESCE(SUM(f.n), 0) AS BIGINT) FROM search_facets_tenant f
+                         WHERE f.tenant_id = {tenant} AND f.attr_id = {a} AND f.value IN ({})",
                         marks.join(", ")
                     )
                 }
@@ -970,9 +997,36 @@ impl Db {
         Ok((items, total))
     }
 
+    /// Whether a search is over a whole tenant on SQLite, where facets and
+    /// totals without filters come from the tenant's facet counts
+    /// ([`tenant_facets_sql`]).
+    async fn whole_tenant_on_sqlite(&self, q: &SearchQuery) -> Result<bool, DbError> {
+        if self.backend() != crate::Backend::Sqlite {
+            return Ok(false);
+        }
+        let root: Option<i64> = sqlx::query_scalar("SELECT root_id FROM tenants WHERE id = $1")
+            .bind(q.tenant_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(root == Some(q.folder_id))
+    }
+
     /// How many files match, in all pages (the parts counted at once).
     async fn search_total(&self, q: &SearchQuery) -> Result<i64, DbError> {
         let sqlite = self.backend() == crate::Backend::Sqlite;
+        if q.scope_only() && self.whole_tenant_on_sqlite(q).await? {
+            let mut c = Sql::new();
+            let sql = tenant_facets_sql(q, &[0], &mut c);
+            let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), &c.params)
+                .fetch_all(&self.pool)
+                .await?;
+            use sqlx::Row;
+            let mut total = 0;
+            for r in &rows {
+                total += r.try_get::<i64, _>(2)?;
+            }
+            return Ok(total);
+        }
         if q.scope_only() {
             let mut c = Sql::new();
             let cte = live_folders(q, &mut c);
@@ -1043,25 +1097,33 @@ impl Db {
         if !wanted.contains(&0) {
             wanted.push(0);
         }
-        // SQLite runs a statement on one core, and most of a facet's time is
-        // grouping its per-folder rows: there each attribute is summed by a
-        // statement of its own, at once (1M files, 3 facets: 82 ms in one
-        // statement, 61 ms for the largest alone).
-        let groups: Vec<Vec<i64>> = if self.backend() == crate::Backend::Sqlite {
+        let whole = self.whole_tenant_on_sqlite(q).await?;
+        // SQLite runs a statement on one core, and most of a facet's time
+        // over a subtree is grouping its per-folder rows: there each
+        // attribute is summed by a statement of its own, at once (1M files,
+        // 3 facets: 82 ms in one statement, 61 ms for the largest alone).
+        // The whole tenant is one statement over its own few rows.
+        let groups: Vec<Vec<i64>> = if whole {
+            vec![wanted]
+        } else if self.backend() == crate::Backend::Sqlite {
             wanted.iter().map(|a| vec![*a]).collect()
         } else {
             vec![wanted]
         };
         let summing = groups.iter().map(|group| {
             let mut s = Sql::new();
-            let cte = live_folders(q, &mut s);
-            let marks: Vec<String> = group.iter().map(|a| s.p(Param::Int(*a))).collect();
-            let sql = format!(
-                "{cte}SELECT f.attr_id, f.value, CAST(SUM(f.n) AS BIGINT) FROM search_facets f
-                 WHERE f.folder_id IN (SELECT id FROM sub) AND f.attr_id IN ({})
-                 GROUP BY f.attr_id, f.value HAVING SUM(f.n) > 0 ORDER BY f.attr_id, f.value",
-                marks.join(", ")
-            );
+            let sql = if whole {
+                tenant_facets_sql(q, group, &mut s)
+            } else {
+                let cte = live_folders(q, &mut s);
+                let marks: Vec<String> = group.iter().map(|a| s.p(Param::Int(*a))).collect();
+                format!(
+                    "{cte}SELECT f.attr_id, f.value, CAST(SUM(f.n) AS BIGINT) FROM search_facets f
+                     WHERE f.folder_id IN (SELECT id FROM sub) AND f.attr_id IN ({})
+                     GROUP BY f.attr_id, f.value HAVING SUM(f.n) > 0 ORDER BY f.attr_id, f.value",
+                    marks.join(", ")
+                )
+            };
             async move {
                 bind_all(sqlx::query(AssertSqlSafe(sql)), &s.params)
                     .fetch_all(&self.pool)

@@ -63,6 +63,7 @@ conformance!(
     moves_refuse_cycles,
     jobs_are_leased_and_thumbnails_go_with_versions,
     search_strategies_find_the_same_files,
+    whole_tenant_facets_follow_every_change,
     planning_leads_with_the_rarest_term,
     value_changes_apply_in_order,
     concurrent_commits_each_get_their_own_result,
@@ -985,6 +986,167 @@ async fn search_strategies_find_the_same_files(db: Db) {
             }
         }
     }
+}
+
+/// The facets and total of a search of a whole tenant without filters (on
+/// SQLite: the tenant's own counts less what its trashed folders hide) are
+/// what counting the files themselves gives, after every kind of change:
+/// trash and restore of folders (nested too), moves, quarantine, value
+/// edits, choice renames and purges; another tenant's files never count.
+async fn whole_tenant_facets_follow_every_change(db: Db) {
+    use kura_core::attributes::{AttrSpec, AttrType, ChoiceDef, StoredValue};
+    let t = db
+        .create_tenant("acme", "Acme", 1 << 40, 10, 30, "e", 1)
+        .await
+        .unwrap();
+    let other = db
+        .create_tenant("other", "Other", 1 << 40, 10, 30, "e", 1)
+        .await
+        .unwrap();
+    let abc = ["a", "b", "c"];
+    let site = test_attribute(&db, t.id, "site", AttrType::MultiChoice, &abc).await;
+    let other_site = test_attribute(&db, other.id, "site", AttrType::MultiChoice, &abc).await;
+    let text = |v: &str| StoredValue {
+        text: Some(v.into()),
+        fold: Some(v.into()),
+        num: None,
+    };
+    let a = db
+        .create_folder(t.id, t.root_id, "A", "ea", 1, None)
+        .await
+        .unwrap();
+    let b = db
+        .create_folder(t.id, a.id, "B", "eb", 1, None)
+        .await
+        .unwrap();
+    let c = db
+        .create_folder(t.id, t.root_id, "C", "ec", 1, None)
+        .await
+        .unwrap();
+    // File i: site abc[i % 3], image/png when i is even.
+    let mut files = Vec::new();
+    for (i, folder) in [a.id, a.id, b.id, b.id, b.id, c.id, c.id, t.root_id]
+        .into_iter()
+        .enumerate()
+    {
+        let (name, key) = (format!("f{i}"), format!("k{i}"));
+        let mut f = commit(t.id, folder, &name, &key, 1, 10);
+        if i.is_multiple_of(2) {
+            f.content_type = Some("image/png");
+        }
+        let out = db.commit_file(&f).await.unwrap();
+        db.set_attribute_values(t.id, &[(out.node.id, site, vec![text(abc[i % 3])])])
+            .await
+            .unwrap();
+        files.push(out.node);
+    }
+    for i in 0..3 {
+        let (name, key) = (format!("o{i}"), format!("o{i}"));
+        let out = db
+            .commit_file(&commit(other.id, other.root_id, &name, &key, 1, 10))
+            .await
+            .unwrap();
+        db.set_attribute_values(other.id, &[(out.node.id, other_site, vec![text("a")])])
+            .await
+            .unwrap();
+    }
+    let check = |step: &'static str, sites: Vec<(&'static str, i64)>, png: i64, octet: i64| {
+        let db = db.clone();
+        let (tenant, root) = (t.id, t.root_id);
+        async move {
+            let q = attribute_search(tenant, root, vec![], vec![], 10);
+            let (facets, total) = db.search_facets(&q, &[site, 0]).await.unwrap();
+            let mut types = Vec::new();
+            if octet > 0 {
+                types.push(("application/octet-stream".to_string(), octet));
+            }
+            if png > 0 {
+                types.push(("image/png".to_string(), png));
+            }
+            let want = vec![
+                sites
+                    .into_iter()
+                    .map(|(v, n)| (v.to_string(), n))
+                    .collect::<Vec<_>>(),
+                types,
+            ];
+            assert_eq!(facets, want, "{step}: facets");
+            assert_eq!(total, Some(png + octet), "{step}: total with the facets");
+            assert_eq!(
+                db.search(&q).await.unwrap().total,
+                png + octet,
+                "{step}: total"
+            );
+            // The same search with a filter every file passes counts the
+            // files themselves.
+            let mut counted = q.clone();
+            counted.size_min = Some(0);
+            assert_eq!(
+                db.search_facets(&counted, &[site, 0]).await.unwrap().0,
+                want,
+                "{step}: facets counted file by file"
+            );
+        }
+    };
+    check("all live", vec![("a", 3), ("b", 3), ("c", 2)], 4, 4).await;
+    db.trash_node(t.id, a.id, 2, None).await.unwrap();
+    check("A trashed", vec![("a", 1), ("b", 1), ("c", 1)], 1, 2).await;
+    db.trash_node(t.id, b.id, 3, None).await.unwrap();
+    check("B trashed in A", vec![("a", 1), ("b", 1), ("c", 1)], 1, 2).await;
+    db.restore_node(t.id, a.id, t.root_id, "A", 4)
+        .await
+        .unwrap();
+    check(
+        "A restored, B not",
+        vec![("a", 2), ("b", 2), ("c", 1)],
+        2,
+        3,
+    )
+    .await;
+    db.move_node(t.id, files[6].id, a.id, "f6", "e6", 5, None)
+        .await
+        .unwrap();
+    check("f6 moved", vec![("a", 2), ("b", 2), ("c", 1)], 2, 3).await;
+    let v7 = files[7].current_version_id.unwrap();
+    db.set_scan_result(v7, kura_core::ScanStatus::Quarantined, None, 6, None)
+        .await
+        .unwrap();
+    check("f7 quarantined", vec![("a", 2), ("b", 1), ("c", 1)], 2, 2).await;
+    db.trash_node(t.id, files[1].id, 7, None).await.unwrap();
+    check("f1 trashed", vec![("a", 2), ("c", 1)], 2, 1).await;
+    db.set_attribute_values(t.id, &[(files[0].id, site, vec![text("a"), text("c")])])
+        .await
+        .unwrap();
+    check("f0 edited", vec![("a", 2), ("c", 2)], 2, 1).await;
+    let choices: Vec<ChoiceDef> = ["a", "b"]
+        .iter()
+        .map(|v| ChoiceDef {
+            value: (*v).into(),
+            labels: test_labels(v),
+        })
+        .collect();
+    let spec = AttrSpec::new(
+        "site",
+        AttrType::MultiChoice,
+        &test_labels("site"),
+        false,
+        &choices,
+        None,
+    )
+    .unwrap();
+    db.update_attribute_def(t.id, site, &spec, 1, None, &[("c".into(), "b".into())], 8)
+        .await
+        .unwrap();
+    check("c renamed b", vec![("a", 2), ("b", 2)], 2, 1).await;
+    // B, still in the trash with its three files, is purged: nothing it
+    // hid may come back.
+    db.purge_node(t.id, b.id, 9).await.unwrap();
+    check("B purged", vec![("a", 2), ("b", 2)], 2, 1).await;
+    db.purge_node(t.id, files[1].id, 10).await.unwrap();
+    check("f1 purged", vec![("a", 2), ("b", 2)], 2, 1).await;
+    db.trash_node(t.id, c.id, 11, None).await.unwrap();
+    db.purge_node(t.id, c.id, 12).await.unwrap();
+    check("C purged", vec![("a", 2), ("b", 1)], 2, 0).await;
 }
 
 /// Many commits at once (on SQLite they are grouped into shared
