@@ -99,6 +99,13 @@ pub struct SearchQuery {
     /// Empty: one statement. The first part starts at the smallest id and
     /// the last ends at the largest, so no file falls outside every part.
     pub splits: Vec<i64>,
+    /// SQLite: the scope is the tenant's root (set by [`Db::plan_search`]).
+    /// Statements then leave out the files of the folders that trashed
+    /// folders hide instead of listing every live folder, and totals and
+    /// facets without filters come from the tenant's own counts
+    /// (`search_facets_tenant`). False: the live folders are walked, which
+    /// is right for every scope.
+    pub whole_tenant: bool,
     pub sort: SearchSort,
     pub desc: bool,
     pub limit: i64,
@@ -173,23 +180,33 @@ impl SearchQuery {
     }
 }
 
-/// SQLite, a whole tenant without filters: the sums of the tenant's facet
-/// counts (`search_facets_tenant`, a few rows per attribute) less the counts
-/// of the folders inside trashed folders, which hide their files; rows
-/// `(attr_id, value, n)` with n > 0, ordered. Walks the trashed folders and
-/// the live folders under them only (indexes `nodes_trash`,
-/// `nodes_live_folders`), not the live tree.
-fn tenant_facets_sql(q: &SearchQuery, attr_ids: &[i64], s: &mut Sql) -> String {
+/// The CTE `gone(id)`: a tenant's trashed folders and the live folders
+/// under them, whose files a search of the whole tenant leaves out. Walks
+/// the trash and what is under it only (indexes `nodes_trash`,
+/// `nodes_live_folders`), not the live tree: the trash is small next to the
+/// archive (1M files in 5,126 folders: 7 ms to list the live folders).
+fn trashed_folders(q: &SearchQuery, s: &mut Sql) -> String {
     let t = s.p(Param::Int(q.tenant_id));
-    let marks: Vec<String> = attr_ids.iter().map(|a| s.p(Param::Int(*a))).collect();
-    let marks = marks.join(", ");
     format!(
         "WITH RECURSIVE gone(id) AS (
             SELECT id FROM nodes WHERE tenant_id = {t} AND trashed_at IS NOT NULL AND kind = 'folder'
             UNION
             SELECT c.id FROM nodes c JOIN gone ON c.parent_id = gone.id
-            WHERE c.kind = 'folder' AND c.trashed_at IS NULL)
-         SELECT attr_id, value, CAST(SUM(n) AS BIGINT) FROM (
+            WHERE c.kind = 'folder' AND c.trashed_at IS NULL) "
+    )
+}
+
+/// SQLite, a whole tenant without filters: the sums of the tenant's facet
+/// counts (`search_facets_tenant`, a few rows per attribute) less the counts
+/// of the folders that trashed folders hide; rows `(attr_id, value, n)` with
+/// n > 0, ordered.
+fn tenant_facets_sql(q: &SearchQuery, attr_ids: &[i64], s: &mut Sql) -> String {
+    let cte = trashed_folders(q, s);
+    let t = s.p(Param::Int(q.tenant_id));
+    let marks: Vec<String> = attr_ids.iter().map(|a| s.p(Param::Int(*a))).collect();
+    let marks = marks.join(", ");
+    format!(
+        "{cte}SELECT attr_id, value, CAST(SUM(n) AS BIGINT) FROM (
             SELECT attr_id, value, n FROM search_facets_tenant WHERE tenant_id = {t} AND attr_id IN ({marks})
             UNION ALL
             SELECT f.attr_id, f.value, -f.n FROM search_facets f
@@ -200,8 +217,13 @@ fn tenant_facets_sql(q: &SearchQuery, attr_ids: &[i64], s: &mut Sql) -> String {
 
 /// The live folders of the scope (a trashed folder hides what is in it), as
 /// the CTE `sub(id)` that starts every search statement. Walks folders only
-/// (index `nodes_live_folders`), never their files.
+/// (index `nodes_live_folders`), never their files. For a search of the
+/// whole tenant (`whole_tenant`) it is [`trashed_folders`] instead, the
+/// folders to leave out.
 fn live_folders(q: &SearchQuery, s: &mut Sql) -> String {
+    if q.whole_tenant {
+        return trashed_folders(q, s);
+    }
     let f = s.p(Param::Int(q.folder_id));
     format!(
         "WITH RECURSIVE sub(id) AS (
@@ -249,7 +271,9 @@ fn filter(q: &SearchQuery, s: &mut Sql, sqlite: bool, part: Option<(i64, i64)>) 
         },
         "n.trashed_at IS NULL".to_string(),
         "n.scan_status <> 'quarantined'".to_string(),
-        if led && !sqlite {
+        if q.whole_tenant {
+            format!("{} NOT IN (SELECT id FROM gone)", plain("n.parent_id"))
+        } else if led && !sqlite {
             "(n.parent_id IN (SELECT id FROM sub)) IS TRUE".to_string()
         } else {
             format!("{} IN (SELECT id FROM sub)", plain("n.parent_id"))
@@ -711,8 +735,16 @@ impl Db {
         /// Below this many candidates, one statement is about as fast as
         /// several (each part walks the live folders again).
         const SPLIT_FROM: i64 = 10_000;
+        if self.backend() != crate::Backend::Sqlite {
+            return Ok(());
+        }
+        let root: Option<i64> = sqlx::query_scalar("SELECT root_id FROM tenants WHERE id = $1")
+            .bind(q.tenant_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        q.whole_tenant = root == Some(q.folder_id);
         let (pos, _) = terms(q);
-        if pos.is_empty() || self.backend() != crate::Backend::Sqlite {
+        if pos.is_empty() {
             return Ok(());
         }
         let choice = |t: &Term<'_>| {
@@ -997,24 +1029,10 @@ impl Db {
         Ok((items, total))
     }
 
-    /// Whether a search is over a whole tenant on SQLite, where facets and
-    /// totals without filters come from the tenant's facet counts
-    /// ([`tenant_facets_sql`]).
-    async fn whole_tenant_on_sqlite(&self, q: &SearchQuery) -> Result<bool, DbError> {
-        if self.backend() != crate::Backend::Sqlite {
-            return Ok(false);
-        }
-        let root: Option<i64> = sqlx::query_scalar("SELECT root_id FROM tenants WHERE id = $1")
-            .bind(q.tenant_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(root == Some(q.folder_id))
-    }
-
     /// How many files match, in all pages (the parts counted at once).
     async fn search_total(&self, q: &SearchQuery) -> Result<i64, DbError> {
         let sqlite = self.backend() == crate::Backend::Sqlite;
-        if q.scope_only() && self.whole_tenant_on_sqlite(q).await? {
+        if q.scope_only() && q.whole_tenant {
             let mut c = Sql::new();
             let sql = tenant_facets_sql(q, &[0], &mut c);
             let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), &c.params)
@@ -1097,7 +1115,7 @@ impl Db {
         if !wanted.contains(&0) {
             wanted.push(0);
         }
-        let whole = self.whole_tenant_on_sqlite(q).await?;
+        let whole = q.whole_tenant;
         // SQLite runs a statement on one core, and most of a facet's time
         // over a subtree is grouping its per-folder rows: there each
         // attribute is summed by a statement of its own, at once (1M files,
@@ -1260,6 +1278,7 @@ mod tests {
         assert_eq!(split_points(1, 100, 2), vec![51]);
         let q = SearchQuery {
             splits: vec![10, 10, 20],
+            whole_tenant: false,
             ..query()
         };
         assert_eq!(q.parts(false), vec![None], "PostgreSQL runs one statement");
@@ -1317,6 +1336,7 @@ mod tests {
             driver: 0,
             merge: false,
             splits: vec![],
+            whole_tenant: false,
             sort: SearchSort::Name,
             desc: false,
             limit: 10,

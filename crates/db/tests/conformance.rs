@@ -1054,7 +1054,13 @@ async fn whole_tenant_facets_follow_every_change(db: Db) {
         let db = db.clone();
         let (tenant, root) = (t.id, t.root_id);
         async move {
-            let q = attribute_search(tenant, root, vec![], vec![], 10);
+            let mut q = attribute_search(tenant, root, vec![], vec![], 10);
+            db.plan_search(&mut q).await.unwrap();
+            assert_eq!(
+                q.whole_tenant,
+                db.backend() == kura_db::Backend::Sqlite,
+                "{step}: planned as a search of the whole tenant on SQLite"
+            );
             let (facets, total) = db.search_facets(&q, &[site, 0]).await.unwrap();
             let mut types = Vec::new();
             if octet > 0 {
@@ -1072,20 +1078,35 @@ async fn whole_tenant_facets_follow_every_change(db: Db) {
             ];
             assert_eq!(facets, want, "{step}: facets");
             assert_eq!(total, Some(png + octet), "{step}: total with the facets");
-            assert_eq!(
-                db.search(&q).await.unwrap().total,
-                png + octet,
-                "{step}: total"
-            );
+            let page = db.search(&q).await.unwrap();
+            assert_eq!(page.total, png + octet, "{step}: total");
+            // The same files as walking the live folders finds.
+            let mut walk = q.clone();
+            walk.whole_tenant = false;
+            let names = |p: kura_db::SearchPage| -> Vec<String> {
+                p.items.into_iter().map(|n| n.name).collect()
+            };
+            let walked = names(db.search(&walk).await.unwrap());
+            assert_eq!(walked.len() as i64, png + octet, "{step}: files walked");
+            assert_eq!(names(page), walked, "{step}: files");
             // The same search with a filter every file passes counts the
-            // files themselves.
-            let mut counted = q.clone();
-            counted.size_min = Some(0);
-            assert_eq!(
-                db.search_facets(&counted, &[site, 0]).await.unwrap().0,
-                want,
-                "{step}: facets counted file by file"
-            );
+            // files themselves: leaving out what trashed folders hide, and
+            // walking the live folders.
+            for whole in [q.whole_tenant, false] {
+                let mut counted = q.clone();
+                counted.size_min = Some(0);
+                counted.whole_tenant = whole;
+                assert_eq!(
+                    db.search_facets(&counted, &[site, 0]).await.unwrap().0,
+                    want,
+                    "{step}: facets counted file by file (whole tenant: {whole})"
+                );
+                assert_eq!(
+                    db.search(&counted).await.unwrap().total,
+                    png + octet,
+                    "{step}: total counted file by file (whole tenant: {whole})"
+                );
+            }
         }
     };
     check("all live", vec![("a", 3), ("b", 3), ("c", 2)], 4, 4).await;
@@ -1429,6 +1450,7 @@ fn attribute_search(
         driver: 0,
         merge: false,
         splits: Vec::new(),
+        whole_tenant: false,
         sort: kura_db::SearchSort::Name,
         desc: false,
         limit,

@@ -198,6 +198,7 @@ impl Service {
                 driver: 0,
                 merge: false,
                 splits: Vec::new(),
+                whole_tenant: false,
                 sort: SearchSort::Name,
                 desc: false,
                 limit: 500,

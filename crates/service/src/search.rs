@@ -215,6 +215,7 @@ impl Service {
             driver: 0,
             merge: false,
             splits: Vec::new(),
+            whole_tenant: false,
             sort,
             desc,
             limit,
