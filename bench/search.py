@@ -26,8 +26,8 @@ stored with the same search form Kura computes (NFKC, lower case).
 import argparse
 import glob
 import json
+import multiprocessing
 import os
-import queue
 import random
 import shutil
 import socket
@@ -36,7 +36,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unicodedata
 import urllib.request
@@ -322,32 +321,32 @@ def generate(sql, tenant_id, root_id, user_id, n_files, defs, rng, label):
                 files, values = [], []
         yield files, values
 
-    # The rows are made on one core while the database writes the previous
-    # batch on the other (sqlite3 and psql let go of Python's lock while
-    # they work): the same rows in the same order, in less time.
-    ready = queue.Queue(maxsize=2)
-
-    failed = []
+    # The rows are made by a forked process on the other core while this
+    # one writes the previous batch (a thread would share Python's lock);
+    # the random generator's state comes back with the last batch, so the
+    # rows are the same as made in line.
+    ready = multiprocessing.get_context("fork").Queue(maxsize=2)
 
     def produce():
         try:
-            for b in batches(node_id):
-                ready.put(b)
+            for files, values in batches(node_id):
+                ready.put(("rows", files, values))
+            ready.put(("end", rng.getstate()))
         except BaseException as e:
-            failed.append(e)
-        finally:
-            ready.put(None)
+            ready.put(("failed", repr(e)))
 
-    maker = threading.Thread(target=produce, daemon=True)
+    maker = multiprocessing.get_context("fork").Process(target=produce, daemon=True)
     maker.start()
     while True:
-        b = ready.get()
-        if b is None:
+        msg = ready.get()
+        if msg[0] == "rows":
+            sql.load("nodes", cols, msg[1]); sql.load("attribute_values", vcols, msg[2]); sql.commit()
+        elif msg[0] == "end":
+            rng.setstate(msg[1])
             break
-        sql.load("nodes", cols, b[0]); sql.load("attribute_values", vcols, b[1]); sql.commit()
+        else:
+            raise RuntimeError("making the rows failed: %s" % msg[1])
     maker.join()
-    if failed:
-        raise failed[0]
     # A tenant's trash: one folder in a hundred deleted with its files. Kura
     # trashes a folder by marking it, not its files (crates/db/src/trash.rs);
     # searches must hide what is in it.
