@@ -167,7 +167,8 @@ impl SearchQuery {
     }
 
     /// Whether only the folder scope restricts the search: then totals and
-    /// facets are sums of the per-folder counts (`search_facets`).
+    /// facets are sums of the per-folder counts (`search_facets`), or for a
+    /// whole tenant on SQLite of the tenant's counts (`tenant_facets_sql`).
     fn scope_only(&self) -> bool {
         self.name_fold.is_none()
             && self.conds.is_empty()
@@ -718,8 +719,9 @@ fn bind_all<'q>(
 impl Db {
     /// Plans the attribute terms on SQLite, whose planner has no value
     /// statistics: counts each positive term's value rows in the index (up
-    /// to a cap; a choice term's live files are summed from the per-folder
-    /// counts instead) and either lets the smallest lead, with one probe of
+    /// to a cap; a choice term's files are read from the tenant's facet
+    /// counts instead), notes whether the scope is the whole tenant
+    /// (`whole_tenant`) and either lets the smallest lead, with one probe of
     /// every other term per candidate, or, when even the smallest is large
     /// and the lists together are not much larger, merges the lists
     /// (`merge`). When even the smallest list is long, the search is also
@@ -1033,17 +1035,8 @@ impl Db {
     async fn search_total(&self, q: &SearchQuery) -> Result<i64, DbError> {
         let sqlite = self.backend() == crate::Backend::Sqlite;
         if q.scope_only() && q.whole_tenant {
-            let mut c = Sql::new();
-            let sql = tenant_facets_sql(q, &[0], &mut c);
-            let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), &c.params)
-                .fetch_all(&self.pool)
-                .await?;
-            use sqlx::Row;
-            let mut total = 0;
-            for r in &rows {
-                total += r.try_get::<i64, _>(2)?;
-            }
-            return Ok(total);
+            // The tenant's media-type counts, as for facets.
+            return Ok(self.search_facets(q, &[0]).await?.1.unwrap_or(0));
         }
         if q.scope_only() {
             let mut c = Sql::new();
@@ -1077,11 +1070,12 @@ impl Db {
 
     /// The counts of several facets (`attr_id` 0: media types), in the order
     /// asked, and for searches without filters also the total (the sum of
-    /// the media-type counts). Without filters, one statement adds up the
-    /// per-folder counts of all of them, and of the media types for the
-    /// total, over the live folders of the scope (walked once). With
-    /// filters, every facet of every part is counted at once and the parts'
-    /// counts are added up.
+    /// the media-type counts). Without filters, the per-folder counts of
+    /// the scope's live folders are added up, one statement per attribute
+    /// (and the media types for the total), at once; for a whole tenant on
+    /// SQLite one statement reads the tenant's counts ([`tenant_facets_sql`]).
+    /// With filters, every facet of every part is counted at once and the
+    /// parts' counts are added up.
     pub async fn search_facets(
         &self,
         q: &SearchQuery,
